@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { ChannelMessages, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './envelope.js';
+import type { ChannelMessage } from './envelope.js';
+import type { Channel } from './topics.js';
+
+export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const MAX_ISSUES = 10;
+
+function fail(error: string): { ok: false; error: string } {
+  return { ok: false, error };
+}
+
+function decode(payload: string | Uint8Array): { ok: true; text: string } | { ok: false; error: string } {
+  if (typeof payload === 'string') {
+    // A JS string is UTF-16; a quick bound first avoids encoding huge strings twice.
+    const bytes =
+      payload.length > MAX_MESSAGE_BYTES ? payload.length : new TextEncoder().encode(payload).length;
+    if (bytes > MAX_MESSAGE_BYTES) return fail(tooLarge(bytes));
+    return { ok: true, text: payload };
+  }
+  if (payload.byteLength > MAX_MESSAGE_BYTES) return fail(tooLarge(payload.byteLength));
+  try {
+    return { ok: true, text: decoder.decode(payload) };
+  } catch {
+    return fail('payload is not valid UTF-8');
+  }
+}
+
+/** Readable issues, capped so a batch of 500 bad items does not make a 500-line log entry. */
+function describeIssues(issues: z.core.$ZodIssue[]): string {
+  const shown = z.prettifyError({ issues: issues.slice(0, MAX_ISSUES) });
+  const more = issues.length - MAX_ISSUES;
+  return more > 0 ? `${shown}\n… and ${more} more issue${more === 1 ? '' : 's'}` : shown;
+}
+
+function tooLarge(bytes: number): string {
+  return `payload is ${bytes} bytes, over the ${MAX_MESSAGE_BYTES}-byte limit`;
+}
+
+/**
+ * Validates a message received on `channel`. Accepts the raw payload (a string, or bytes such
+ * as a Node `Buffer`) or an already-decoded value. Never throws: returns `{ok: false, error}`
+ * with a readable reason (size, JSON syntax, version, or each bad field with its path).
+ */
+export function parseMessage<C extends Channel>(
+  channel: C,
+  payload: unknown,
+): ParseResult<ChannelMessage<C>> {
+  const schema = ChannelMessages[channel] as z.ZodType | undefined;
+  if (!schema) return fail(`unknown channel ${JSON.stringify(channel)}`);
+  let value = payload;
+  if (typeof payload === 'string' || payload instanceof Uint8Array) {
+    const decoded = decode(payload);
+    if (!decoded.ok) return decoded;
+    try {
+      value = JSON.parse(decoded.text);
+    } catch (err) {
+      return fail(`payload is not JSON: ${(err as Error).message}`);
+    }
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail('payload must be a JSON object');
+  }
+  const v = (value as { v?: unknown }).v;
+  if (v !== PROTOCOL_VERSION) {
+    return fail(
+      `unsupported envelope version ${JSON.stringify(v)}; this receiver speaks v${PROTOCOL_VERSION}`,
+    );
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) return fail(`invalid ${channel} message:\n${describeIssues(parsed.error.issues)}`);
+  return { ok: true, message: parsed.data as ChannelMessage<C> };
+}
+
+/** Serialises a message and reports whether it fits `MAX_MESSAGE_BYTES`, for producers that split batches. */
+export function encodeMessage(message: unknown): { text: string; bytes: number; fits: boolean } {
+  const text = JSON.stringify(message);
+  const bytes = new TextEncoder().encode(text).length;
+  return { text, bytes, fits: bytes <= MAX_MESSAGE_BYTES };
+}

@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CHANNELS,
+  CHANNEL_MESSAGE_TYPES,
+  MAX_MESSAGE_BYTES,
+  encodeMessage,
+  makeEnvelope,
+  messageFor,
+  parseMessage,
+  uuidv7Timestamp,
+} from '../src/index.js';
+import type { ChannelMessage } from '../src/index.js';
+
+const ack = { revision: 3, ok: true };
+
+describe('parseMessage', () => {
+  const message = messageFor('config-ack', ack);
+
+  it.each([
+    ['an object', message],
+    ['a string', JSON.stringify(message)],
+    ['a Buffer', Buffer.from(JSON.stringify(message))],
+    ['a Uint8Array', new TextEncoder().encode(JSON.stringify(message))],
+  ])('accepts %s', (_why, payload) => {
+    const result = parseMessage('config-ack', payload);
+    expect(result).toEqual({ ok: true, message });
+  });
+
+  it.each([
+    ['invalid JSON', '{"v":1,', /not JSON/],
+    ['an empty payload', '', /not JSON/],
+    ['a JSON array', '[]', /JSON object/],
+    ['JSON null', 'null', /JSON object/],
+    ['a number', 42, /JSON object/],
+    ['undefined', undefined, /JSON object/],
+    ['invalid UTF-8', new Uint8Array([0x7b, 0xff, 0x7d]), /UTF-8/],
+    ['no version', { id: 'x' }, /version undefined/],
+    ['a future version', { ...message, v: 2 }, /version 2/],
+    ['the wrong type', { ...message, type: 'agent.status' }, /at type/],
+    ['a bad body', { ...message, body: { revision: 'three', ok: true } }, /at body\.revision/],
+  ])('rejects %s without throwing', (_why, payload, error) => {
+    const result = parseMessage('config-ack', payload);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(error);
+  });
+
+  it.each([
+    ['a string', (n: number) => `"${'x'.repeat(n)}"`],
+    ['a Buffer', (n: number) => Buffer.alloc(n, 0x20)],
+    ['multi-byte text', (n: number) => `"${'é'.repeat(n / 2)}"`],
+  ])('rejects %s over MAX_MESSAGE_BYTES before parsing', (_why, make) => {
+    const result = parseMessage('results', make(MAX_MESSAGE_BYTES + 2));
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(/over the 262144-byte limit/);
+  });
+
+  it('rejects an unknown channel', () => {
+    expect(parseMessage('nope' as never, message)).toEqual({ ok: false, error: 'unknown channel "nope"' });
+  });
+
+  it('caps the list of issues', () => {
+    const items = Array.from({ length: 30 }, () => ({ kind: 'result', id: 'bad' }));
+    const result = parseMessage('results', {
+      ...messageFor('config-ack', ack),
+      type: 'result.batch',
+      body: { items },
+    });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error).toMatch(/and \d+ more issues$/);
+  });
+
+  it('ignores unknown fields, so a newer sender can add optional ones', () => {
+    const result = parseMessage('config-ack', { ...message, extra: 1, body: { ...ack, future: 'x' } });
+    expect(result.ok).toBe(true);
+  });
+});
+
+describe('envelopes', () => {
+  it.each([...CHANNELS])('gives channel %s its own message type', (channel) => {
+    expect(CHANNEL_MESSAGE_TYPES[channel]).toMatch(/^[a-z]+\.[a-z]+$/);
+  });
+
+  it('makes v1 envelopes with a UUIDv7 id and the time', () => {
+    const now = new Date('2025-03-01T12:00:00.000Z');
+    const env = makeEnvelope('config.ack', ack, { now });
+    expect(env).toMatchObject({ v: 1, type: 'config.ack', ts: '2025-03-01T12:00:00.000Z', body: ack });
+    expect(uuidv7Timestamp(env.id)).toBeGreaterThanOrEqual(now.getTime());
+  });
+
+  it('types messages per channel', () => {
+    const msg: ChannelMessage<'cancel'> = messageFor('cancel', {
+      jobId: '01955193-de00-7254-874b-0b92c369f078',
+    });
+    expect(msg.type).toBe('job.cancel');
+  });
+
+  it('measures encoded size for producers that split batches', () => {
+    const { bytes, fits, text } = encodeMessage({ s: 'é' });
+    expect(text).toBe('{"s":"é"}');
+    expect(bytes).toBe(10);
+    expect(fits).toBe(true);
+  });
+});
