@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Name, Timestamp, Uuid } from '../primitives.js';
 import { OutboxStats } from '../status.js';
+import { PageQuery } from './paging.js';
 
 /** `never` until the agent's first connection; `revoked` is final. */
 export const AgentState = z.enum(['online', 'offline', 'revoked', 'never']);
@@ -20,3 +21,15 @@ export const Agent = z.object({
   revokedAt: Timestamp.nullable(),
 });
 export type Agent = z.infer<typeof Agent>;
+
+export const AgentQuery = PageQuery.extend({
+  siteId: Uuid.optional(),
+  state: AgentState.optional(),
+});
+export type AgentQuery = z.infer<typeof AgentQuery>;
+
+/** Rename an agent or move it to another site of the same tenant; fields left out are kept. */
+export const AgentUpdate = z
+  .object({ name: Name.optional(), siteId: Uuid.optional() })
+  .refine((u) => u.name !== undefined || u.siteId !== undefined, 'give a name or a siteId');
+export type AgentUpdate = z.infer<typeof AgentUpdate>;

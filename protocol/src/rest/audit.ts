@@ -7,6 +7,8 @@ export const AuditEntry = z.object({
   at: Timestamp,
   /** `null` for actions of the system itself. */
   actorUserId: Uuid.nullable(),
+  /** How the actor acted: in a browser session, through an API token, as an agent, or the hub itself. */
+  actorKind: z.enum(['user', 'api-token', 'agent', 'system']),
   actorEmail: z.string().optional(),
   action: z.string().min(1),
   targetType: z.string().min(1),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { UsmKey } from '../device-access.js';
 import { Name, Timestamp, Uuid } from '../primitives.js';
+import { PageQuery } from './paging.js';
 import { SnmpAuthProtocol, SnmpPrivProtocol, SnmpSecurityLevel, SnmpVersion } from '../snmp.js';
 import { checkV3Security } from '../snmp-security.js';
 
@@ -95,3 +96,9 @@ export const CredentialUpdate = z.discriminatedUnion('kind', [
   }),
 ]);
 export type CredentialUpdate = z.infer<typeof CredentialUpdate>;
+
+/** `GET …/credentials`: paging and an optional kind. */
+export const CredentialQuery = PageQuery.extend({
+  kind: CredentialKind.optional(),
+});
+export type CredentialQuery = z.infer<typeof CredentialQuery>;

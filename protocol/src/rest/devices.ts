@@ -70,5 +70,7 @@ export const DeviceQuery = PageQuery.extend({
   q: z.string().max(200).optional(),
   siteId: Uuid.optional(),
   agentId: Uuid.optional(),
+  /** Devices carrying exactly this tag. */
+  tag: z.string().trim().min(1).max(64).optional(),
 });
 export type DeviceQuery = z.infer<typeof DeviceQuery>;

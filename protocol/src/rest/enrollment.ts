@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { Name, Timestamp, Uuid } from '../primitives.js';
+import { PageQuery } from './paging.js';
+
+/**
+ * Derived from the timestamps: `used` wins over `revoked` and `expired` (a used token can no
+ * longer be revoked), then `revoked`, then `expired`.
+ */
+export const EnrollmentTokenState = z.enum(['active', 'used', 'expired', 'revoked']);
+export type EnrollmentTokenState = z.infer<typeof EnrollmentTokenState>;
 
 export const EnrollmentToken = z.object({
   id: Uuid,
@@ -8,6 +16,10 @@ export const EnrollmentToken = z.object({
   usedAt: Timestamp.nullable(),
   revokedAt: Timestamp.nullable(),
   createdAt: Timestamp,
+  /** Always sent by the hub; optional only so older payloads still parse. */
+  state: EnrollmentTokenState.optional(),
+  /** The agent that enrolled with this token, once used. */
+  agentId: Uuid.nullable().optional(),
 });
 export type EnrollmentToken = z.infer<typeof EnrollmentToken>;
 
@@ -17,6 +29,12 @@ export const EnrollmentTokenCreate = z.object({
   ttlMinutes: z.int().min(5).max(10_080).default(60),
 });
 export type EnrollmentTokenCreate = z.infer<typeof EnrollmentTokenCreate>;
+
+export const EnrollmentTokenQuery = PageQuery.extend({
+  siteId: Uuid.optional(),
+  state: EnrollmentTokenState.optional(),
+});
+export type EnrollmentTokenQuery = z.infer<typeof EnrollmentTokenQuery>;
 
 /** The one response that shows the token itself; only its hash is stored. */
 export const EnrollmentTokenCreated = EnrollmentToken.extend({ token: z.string().min(1) });

@@ -1,10 +1,23 @@
 import { z } from 'zod';
-import { JobKind, JobStatus, TargetStatus, jobVariants } from '../jobs.js';
+import { JobKind, JobStatus, JobTargets, TargetStatus, jobVariants } from '../jobs.js';
 import { Timestamp, TimestampQuery, Uuid } from '../primitives.js';
 import { ResultError } from '../results.js';
 import { Varbind } from '../snmp.js';
 import { Tr181Value } from '../tr181.js';
 import { PageQuery } from './paging.js';
+
+/** Bounds of `JobCreateRequest.expiresInSeconds`; one hour when left out. */
+export const JOB_EXPIRY_SECONDS = { min: 60, max: 7 * 86_400, default: 3600 } as const;
+
+/**
+ * REST body of `POST …/jobs`: `JobCreate` plus an optional deadline. Targets not finished
+ * `expiresInSeconds` after creation expire (default one hour).
+ */
+export const JobCreateRequest = jobVariants({
+  targets: JobTargets,
+  expiresInSeconds: z.int().min(JOB_EXPIRY_SECONDS.min).max(JOB_EXPIRY_SECONDS.max).optional(),
+});
+export type JobCreateRequest = z.infer<typeof JobCreateRequest>;
 
 /** `POST …/jobs` → 202. */
 export const JobCreated = z.object({ id: Uuid, status: z.literal('queued') });
@@ -13,6 +26,8 @@ export type JobCreated = z.infer<typeof JobCreated>;
 /** One device of a job, as the hub tracks it. */
 export const JobTarget = z.object({
   deviceId: Uuid,
+  /** The device's current name, for display. */
+  deviceName: z.string().optional(),
   /** The agent the target was dispatched to; `null` if the device had none. */
   agentId: Uuid.nullable(),
   status: TargetStatus,
@@ -40,6 +55,12 @@ export const Job = jobVariants({
   createdAt: Timestamp,
   updatedAt: Timestamp,
   finishedAt: Timestamp.nullable(),
+  /** When the first target started. */
+  startedAt: Timestamp.nullable().optional(),
+  /** When someone asked to cancel; targets already on an agent stop when the agent sees it. */
+  cancelRequestedAt: Timestamp.nullable().optional(),
+  /** Targets not finished by then expire. */
+  expiresAt: Timestamp.nullable().optional(),
   targets: z.array(JobTarget).optional(),
 });
 export type Job = z.infer<typeof Job>;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Timestamp, Uuid } from '../primitives.js';
-import { SCHEDULE_FIELDS, scheduleVariants } from '../schedules.js';
+import { SCHEDULE_FIELDS, ScheduleKind, scheduleVariants } from '../schedules.js';
+import { PageQuery } from './paging.js';
 
 /** A schedule as the API returns it. */
 export const ScheduleDto = scheduleVariants({
@@ -25,3 +26,10 @@ export const ScheduleUpdate = z.object({
   spec: scheduleVariants({}).optional(),
 });
 export type ScheduleUpdate = z.infer<typeof ScheduleUpdate>;
+
+/** `GET …/schedules`: paging, and schedules of one kind or polling one device. */
+export const ScheduleQuery = PageQuery.extend({
+  kind: ScheduleKind.optional(),
+  deviceId: Uuid.optional(),
+});
+export type ScheduleQuery = z.infer<typeof ScheduleQuery>;

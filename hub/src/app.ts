@@ -1,0 +1,87 @@
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import type { Config } from './config.js';
+import { createDb } from './db/create-db.js';
+import type { Db } from './db/types.js';
+import { createLogger } from './logger.js';
+import { features, tenantFeatures } from './modules/index.js';
+import { registerTenantScope } from './modules/tenancy/scope.js';
+import { authPlugin } from './plugins/auth.js';
+import { dbPlugin } from './plugins/db.js';
+import { docsPlugin } from './plugins/docs.js';
+import { installErrorHandler } from './plugins/error-handler.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import type { SecretBox } from './security/secret-box.js';
+import { loadSecretBox } from './security/hub-key.js';
+import { HUB_VERSION } from './version.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    /** Encrypts and decrypts device credentials at rest. */
+    secrets: SecretBox;
+    /** Every route registered, as `METHOD /url`; tests check coverage against it. */
+    routeList: string[];
+  }
+}
+
+export interface AppDeps {
+  config: Config;
+  /** An open database; when absent the app opens one from the config and closes it on close. */
+  db?: Db;
+  logger?: Logger;
+  secrets?: SecretBox;
+}
+
+/** Builds the hub's Fastify app without listening: tests `inject()`, main.ts listens. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const log = deps.logger ?? createLogger(config.LOG_LEVEL);
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    // One line per request only when debugging; errors are logged by the error handler.
+    logController: new LogController({
+      disableRequestLogging: config.LOG_LEVEL !== 'debug' && config.LOG_LEVEL !== 'trace',
+    }),
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const routeList: string[] = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      if (method !== 'HEAD') routeList.push(`${method} ${route.url}`);
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  const db = deps.db ?? (await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, log }));
+  const secrets =
+    deps.secrets ??
+    (await loadSecretBox({ secretKey: config.HUB_SECRET_KEY, dataDir: config.DATA_DIR, log }));
+  app.decorate('config', config);
+  app.decorate('secrets', secrets);
+  app.decorate('readyChecks', new Map<string, () => Promise<void>>());
+  await app.register(dbPlugin, { db, owned: !deps.db });
+  app.readyChecks.set('database', () => db.ping());
+
+  await app.register(cookie);
+  if (config.CORS_ORIGINS.length > 0) {
+    await app.register(cors, {
+      origin: config.CORS_ORIGINS.includes('*') ? true : config.CORS_ORIGINS,
+      credentials: !config.CORS_ORIGINS.includes('*'),
+    });
+  }
+  await app.register(metricsPlugin);
+  await app.register(docsPlugin, { version: HUB_VERSION });
+  await app.register(authPlugin);
+
+  for (const feature of features) await app.register(feature);
+  registerTenantScope(app, tenantFeatures);
+  return app;
+}

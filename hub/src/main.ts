@@ -1,0 +1,88 @@
+import { buildApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createDb } from './db/create-db.js';
+import { migrate } from './db/migrate.js';
+import { createLogger } from './logger.js';
+import { ensureDemo } from './seed/demo.js';
+
+/** The hub process: config → database → migrations → app → listen. The only process.exit. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`drm-hub: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  const db = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
+  await migrate(db, { log });
+  const app = await buildApp({ config, db, logger: log });
+  app.addHook('onClose', async () => db.close());
+
+  const demo = await ensureDemo(app.db, app.secrets, {
+    password: config.DRM_DEMO_PASSWORD,
+    dataDir: config.DATA_DIR,
+    log,
+  });
+
+  try {
+    await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
+      const why = e.code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges';
+      log.fatal(
+        `port ${config.PORT} on ${config.HOST} ${why}: set PORT to another port (PORT=0 picks a free one)`,
+      );
+      await app.close();
+      process.exit(1);
+    }
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.PORT;
+  const base = `http://localhost:${port}`;
+  const lines = [
+    '',
+    `  DRM hub is up (${db.engine === 'pglite' ? `embedded PostgreSQL in ${config.DATA_DIR}` : 'PostgreSQL'})`,
+    `  API                ${base}/api/v1`,
+    `  API docs           ${base}/docs  (ReDoc: ${base}/redoc)`,
+  ];
+  if (demo) {
+    lines.push(`  Log in as          ${demo.email}`);
+    lines.push(`  Password           ${demo.password ?? '(set by DRM_DEMO_PASSWORD or changed since)'}`);
+  }
+  process.stdout.write(`${lines.join('\n')}\n\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      log.error('shutdown took longer than 10 s; exiting');
+      process.exit(1);
+    }, 10_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `drm-hub: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});

@@ -1,0 +1,131 @@
+import type { AgentState } from '@drm/protocol';
+import type { Queryable } from '../../db/types.js';
+import { type Cursor, cursorClause, cursorAt, type Listed } from '../../lib/paging.js';
+
+export interface AgentRow {
+  id: string;
+  tenantId: string;
+  siteId: string;
+  name: string;
+  version: string | null;
+  state: AgentState;
+  lastSeenAt: Date | null;
+  configRevision: number;
+  outboxCount: number;
+  outboxBytes: number;
+  outboxOldestAt: Date | null;
+  outboxDropped: number;
+  revokedAt: Date | null;
+  createdAt: Date;
+}
+
+// Revocation is final and outranks whatever presence the broker last recorded.
+const STATE = `CASE WHEN revoked_at IS NOT NULL THEN 'revoked' ELSE state END`;
+
+const COLUMNS = `id, tenant_id AS "tenantId", site_id AS "siteId", name, version, ${STATE} AS state,
+  last_seen_at AS "lastSeenAt", config_revision AS "configRevision",
+  outbox_count AS "outboxCount", outbox_bytes AS "outboxBytes",
+  outbox_oldest_at AS "outboxOldestAt", outbox_dropped AS "outboxDropped",
+  revoked_at AS "revokedAt", created_at AS "createdAt"`;
+
+export async function listAgents(
+  q: Queryable,
+  f: { cursor: Cursor | null; limit: number; siteId?: string | undefined; state?: AgentState | undefined },
+): Promise<Listed<AgentRow>[]> {
+  const params: unknown[] = [];
+  let where = 'TRUE';
+  if (f.siteId) {
+    params.push(f.siteId);
+    where += ` AND site_id = $${params.length}`;
+  }
+  if (f.state) {
+    params.push(f.state);
+    where += ` AND (${STATE}) = $${params.length}`;
+  }
+  where += cursorClause(f.cursor, 'created_at', 'id', params);
+  params.push(f.limit + 1);
+  const { rows } = await q.query<Listed<AgentRow>>(
+    `SELECT ${COLUMNS}, ${cursorAt('created_at')} FROM agents WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT $${params.length}`,
+    params,
+  );
+  return rows;
+}
+
+export async function getAgent(q: Queryable, id: string): Promise<AgentRow | null> {
+  const { rows } = await q.query<AgentRow>(`SELECT ${COLUMNS} FROM agents WHERE id = $1`, [id]);
+  return rows[0] ?? null;
+}
+
+/** Enrollment (system context): the agent's MQTT password is stored as a scrypt hash only. */
+export async function insertAgent(
+  q: Queryable,
+  a: {
+    tenantId: string;
+    id: string;
+    siteId: string;
+    name: string;
+    version: string;
+    mqttUsername: string;
+    secretHash: string;
+  },
+): Promise<AgentRow> {
+  const { rows } = await q.query<AgentRow>(
+    `INSERT INTO agents (tenant_id, id, site_id, name, version, mqtt_username, secret_hash)
+     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ${COLUMNS}`,
+    [a.tenantId, a.id, a.siteId, a.name, a.version, a.mqttUsername, a.secretHash],
+  );
+  return rows[0]!;
+}
+
+export async function updateAgent(
+  q: Queryable,
+  id: string,
+  u: { name?: string | undefined; siteId?: string | undefined },
+): Promise<AgentRow | null> {
+  const { rows } = await q.query<AgentRow>(
+    `UPDATE agents SET name = COALESCE($2, name), site_id = COALESCE($3::uuid, site_id)
+      WHERE id = $1 RETURNING ${COLUMNS}`,
+    [id, u.name ?? null, u.siteId ?? null],
+  );
+  return rows[0] ?? null;
+}
+
+/** Revokes an agent that is not revoked yet; null when it is missing or already revoked. */
+export async function revokeAgent(q: Queryable, id: string): Promise<AgentRow | null> {
+  const { rows } = await q.query<AgentRow>(
+    `UPDATE agents SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+/** An agent life-cycle event (`agent.enrolled`, `agent.revoked`) for the tenant's event list. */
+export async function insertAgentEvent(
+  q: Queryable,
+  tenantId: string,
+  e: { agentId: string; kind: `agent.${string}`; summary: string; payload?: Record<string, unknown> },
+): Promise<void> {
+  await q.query(
+    `INSERT INTO events (tenant_id, id, agent_id, kind, summary, payload)
+     VALUES ($1, gen_random_uuid(), $2, $3, $4, $5)`,
+    [tenantId, e.agentId, e.kind, e.summary, JSON.stringify(e.payload ?? {})],
+  );
+}
+
+export interface AgentSecretRow {
+  tenantId: string;
+  agentId: string;
+  secretHash: string;
+  revoked: boolean;
+}
+
+/** Broker authentication (system context): the agent behind an MQTT user name. */
+export async function findAgentByUsername(q: Queryable, username: string): Promise<AgentSecretRow | null> {
+  const { rows } = await q.query<AgentSecretRow>(
+    `SELECT tenant_id AS "tenantId", id AS "agentId", secret_hash AS "secretHash",
+            revoked_at IS NOT NULL AS revoked
+       FROM agents WHERE mqtt_username = $1`,
+    [username],
+  );
+  return rows[0] ?? null;
+}

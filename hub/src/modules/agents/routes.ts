@@ -1,0 +1,155 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Agent, AgentQuery, AgentUpdate, ErrorBody, pageOf } from '@drm/protocol';
+import { Errors } from '../../errors.js';
+import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
+import { TenantIdParams } from '../../lib/schemas.js';
+import { writeAudit } from '../audit/repo.js';
+import { auditActor } from '../audit/actor.js';
+import { getSite } from '../sites/repo.js';
+import { access, requireRole } from '../tenancy/scope.js';
+import * as repo from './repo.js';
+import { notifyAgentRevoked } from './revoked-hook.js';
+
+const TAGS = ['agents'];
+
+function toAgent(row: repo.AgentRow): Agent {
+  return {
+    id: row.id,
+    tenantId: row.tenantId,
+    siteId: row.siteId,
+    name: row.name,
+    version: row.version ?? '',
+    state: row.state,
+    lastSeenAt: iso(row.lastSeenAt),
+    configRevision: row.configRevision,
+    // No outbox figures until the agent has reported a status at least once.
+    outbox: row.lastSeenAt
+      ? {
+          count: row.outboxCount,
+          bytes: row.outboxBytes,
+          ...(row.outboxOldestAt && { oldestAt: iso(row.outboxOldestAt)! }),
+          dropped: row.outboxDropped,
+        }
+      : null,
+    createdAt: iso(row.createdAt)!,
+    revokedAt: iso(row.revokedAt),
+  };
+}
+
+/** Enrolled agents: everyone reads; admins rename, move and revoke them. */
+export const agentRoutes: FastifyPluginAsync = async (app) => {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get(
+    '/agents',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'List agents, newest first',
+        querystring: AgentQuery,
+        response: { 200: pageOf(Agent) },
+      },
+    },
+    async (req) => {
+      const { limit, siteId, state } = req.query;
+      const cursor = decodeCursor(req.query.cursor);
+      const rows = await app.db.withTenant(access(req), (q) =>
+        repo.listAgents(q, { cursor, limit, siteId, state }),
+      );
+      return pageFrom(rows, limit, (ag) => ({ at: ag.cursorAt, id: ag.id }), toAgent);
+    },
+  );
+
+  r.get(
+    '/agents/:id',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'One agent with its presence and outbox',
+        params: TenantIdParams,
+        response: { 200: Agent, 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const row = await app.db.withTenant(access(req), (q) => repo.getAgent(q, req.params.id));
+      if (!row) throw new Errors.NOT_FOUND('Agent');
+      return toAgent(row);
+    },
+  );
+
+  r.patch(
+    '/agents/:id',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Rename an agent or move it to another site (admins)',
+        params: TenantIdParams,
+        body: AgentUpdate,
+        response: { 200: Agent, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const a = requireRole(req, 'admin', 'managing agents is for admins');
+      const { name, siteId } = req.body;
+      const row = await app.db.withTenant(a, async (q) => {
+        const before = await repo.getAgent(q, req.params.id);
+        if (!before) throw new Errors.NOT_FOUND('Agent');
+        if (siteId && !(await getSite(q, siteId))) throw new Errors.NOT_FOUND('Site');
+        const after = (await repo.updateAgent(q, before.id, { name, siteId }))!;
+        const details = {
+          name,
+          siteId,
+          ...(siteId && siteId !== before.siteId && { fromSiteId: before.siteId }),
+        };
+        await writeAudit(q, a.tenantId, {
+          ...auditActor(req),
+          action: 'agent.update',
+          targetType: 'agent',
+          targetId: before.id,
+          details,
+        });
+        return after;
+      });
+      return toAgent(row);
+    },
+  );
+
+  r.post(
+    '/agents/:id/revoke',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Revoke an agent: its MQTT credentials stop working, for good (admins)',
+        params: TenantIdParams,
+        response: { 200: Agent, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => {
+      const a = requireRole(req, 'admin', 'revoking agents is for admins');
+      const row = await app.db.withTenant(a, async (q) => {
+        const revoked = await repo.revokeAgent(q, req.params.id);
+        if (!revoked) {
+          if (await repo.getAgent(q, req.params.id))
+            throw new Errors.CONFLICT('This agent is already revoked');
+          throw new Errors.NOT_FOUND('Agent');
+        }
+        await repo.insertAgentEvent(q, a.tenantId, {
+          agentId: revoked.id,
+          kind: 'agent.revoked',
+          summary: `agent ${revoked.name} revoked`,
+        });
+        await writeAudit(q, a.tenantId, {
+          ...auditActor(req),
+          action: 'agent.revoke',
+          targetType: 'agent',
+          targetId: revoked.id,
+          details: { name: revoked.name, siteId: revoked.siteId },
+        });
+        return revoked;
+      });
+      notifyAgentRevoked(app, row.tenantId, row.id);
+      return toAgent(row);
+    },
+  );
+};

@@ -1,0 +1,35 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { agentRoutes } from './agents/routes.js';
+import { auditRoutes } from './audit/routes.js';
+import { authRoutes } from './auth/routes.js';
+import { credentialRoutes } from './credentials/routes.js';
+import { deviceRoutes } from './devices/routes.js';
+import { enrollRoutes } from './enrollment/enroll-routes.js';
+import { enrollmentTokenRoutes } from './enrollment/routes.js';
+import { eventRoutes } from './events/routes.js';
+import { healthRoutes } from './health/routes.js';
+import { jobRoutes } from './jobs/routes.js';
+import { sampleRoutes } from './samples/routes.js';
+import { scheduleRoutes } from './schedules/routes.js';
+import { siteRoutes } from './sites/routes.js';
+import { tenantRoutes, tenantSelfRoutes } from './tenancy/routes.js';
+import { userRoutes } from './users/routes.js';
+
+/** Routes outside any tenant: ops endpoints, auth, the tenant list, agent enrollment. */
+export const features: readonly FastifyPluginAsync[] = [healthRoutes, authRoutes, tenantRoutes, enrollRoutes];
+
+/** Routes under /api/v1/tenants/:tenantId; the scope checks the caller's role first. */
+export const tenantFeatures: readonly FastifyPluginAsync[] = [
+  tenantSelfRoutes,
+  siteRoutes,
+  deviceRoutes,
+  credentialRoutes,
+  enrollmentTokenRoutes,
+  agentRoutes,
+  jobRoutes,
+  scheduleRoutes,
+  sampleRoutes,
+  eventRoutes,
+  userRoutes,
+  auditRoutes,
+];

@@ -1,0 +1,175 @@
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ErrorBody, Member, MemberCreate, MemberUpdate, PageQuery, pageOf } from '@drm/protocol';
+import type { Queryable } from '../../db/types.js';
+import { Errors } from '../../errors.js';
+import { NoContent } from '../../lib/schemas.js';
+import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
+import { hashPassword } from '../../security/passwords.js';
+import { writeAudit } from '../audit/repo.js';
+import { auditActor } from '../audit/actor.js';
+import { requireRole } from '../tenancy/scope.js';
+import * as repo from './repo.js';
+
+const UserParams = z.object({ tenantId: z.string(), userId: z.uuid() });
+const TAGS = ['users'];
+
+function toMember(row: repo.MemberRow): Member {
+  return {
+    userId: row.userId,
+    email: row.email,
+    name: row.name,
+    role: row.role,
+    createdAt: iso(row.createdAt)!,
+  };
+}
+
+/** Refuses a change that would leave the tenant without an admin. */
+async function keepAnAdmin(q: Queryable, userId: string): Promise<void> {
+  const admins = await repo.lockAdmins(q);
+  if (admins.length === 1 && admins[0] === userId) {
+    throw new Errors.CONFLICT('A tenant keeps at least one admin; make someone else admin first');
+  }
+}
+
+/** Users and their roles in a tenant (admins). */
+export const userRoutes: FastifyPluginAsync = async (app) => {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  const admin = (req: FastifyRequest) => requireRole(req, 'admin', 'managing users is for admins');
+
+  r.get(
+    '/users',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Members of the tenant (admins)',
+        querystring: PageQuery,
+        response: { 200: pageOf(Member), 403: ErrorBody },
+      },
+    },
+    async (req) => {
+      const a = admin(req);
+      const cursor = decodeCursor(req.query.cursor);
+      const rows = await app.db.withTenant(a, (q) => repo.listMembers(q, { cursor, limit: req.query.limit }));
+      return pageFrom(rows, req.query.limit, (m) => ({ at: m.cursorAt, id: m.userId }), toMember);
+    },
+  );
+
+  r.get(
+    '/users/:userId',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'One member (admins)',
+        params: UserParams,
+        response: { 200: Member, 404: ErrorBody },
+      },
+    },
+    async (req) => {
+      const row = await app.db.withTenant(admin(req), (q) => repo.getMember(q, req.params.userId));
+      if (!row) throw new Errors.NOT_FOUND('User');
+      return toMember(row);
+    },
+  );
+
+  r.post(
+    '/users',
+    {
+      schema: {
+        tags: TAGS,
+        summary:
+          'Add a user to the tenant; creates the account when a password is given and none exists (admins)',
+        body: MemberCreate,
+        response: { 201: Member, 400: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const a = admin(req);
+      const { email, role, password } = req.body;
+      const passwordHash = password ? await hashPassword(password) : null;
+      // Accounts are global (one person, several tenants): finding one by email needs the system role.
+      const userId = await app.db.asSystem(async (q) => {
+        const existing = await repo.findUserIdByEmail(q, email);
+        if (existing) return existing;
+        if (!passwordHash)
+          throw new Errors.VALIDATION('no account has that email; give a password to create one');
+        return repo.insertUser(q, { email, name: req.body.name ?? email.split('@')[0]!, passwordHash });
+      });
+      const row = await app.db.withTenant(a, async (q) => {
+        if (await repo.getMember(q, userId))
+          throw new Errors.CONFLICT('That user is already a member of this tenant');
+        await repo.insertMembership(q, a.tenantId, userId, role);
+        await writeAudit(q, a.tenantId, {
+          ...auditActor(req),
+          action: 'member.add',
+          targetType: 'user',
+          targetId: userId,
+          details: { email, role },
+        });
+        return repo.getMember(q, userId);
+      });
+      reply.code(201);
+      return toMember(row!);
+    },
+  );
+
+  r.patch(
+    '/users/:userId',
+    {
+      schema: {
+        tags: TAGS,
+        summary: "Change a member's role (admins)",
+        params: UserParams,
+        body: MemberUpdate,
+        response: { 200: Member, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req) => {
+      const a = admin(req);
+      const row = await app.db.withTenant(a, async (q) => {
+        if (req.body.role !== 'admin') await keepAnAdmin(q, req.params.userId);
+        if (!(await repo.setRole(q, req.params.userId, req.body.role))) return null;
+        await writeAudit(q, a.tenantId, {
+          ...auditActor(req),
+          action: 'member.update',
+          targetType: 'user',
+          targetId: req.params.userId,
+          details: { role: req.body.role },
+        });
+        return repo.getMember(q, req.params.userId);
+      });
+      if (!row) throw new Errors.NOT_FOUND('User');
+      return toMember(row);
+    },
+  );
+
+  r.delete(
+    '/users/:userId',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Remove a member from the tenant (admins)',
+        params: UserParams,
+        response: { 204: NoContent, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const a = admin(req);
+      const removed = await app.db.withTenant(a, async (q) => {
+        await keepAnAdmin(q, req.params.userId);
+        const ok = await repo.deleteMembership(q, req.params.userId);
+        if (ok)
+          await writeAudit(q, a.tenantId, {
+            ...auditActor(req),
+            action: 'member.remove',
+            targetType: 'user',
+            targetId: req.params.userId,
+          });
+        return ok;
+      });
+      if (!removed) throw new Errors.NOT_FOUND('User');
+      return reply.code(204).send(null);
+    },
+  );
+};

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestHub, type TestHub, type TestUser } from '../helpers/hub.js';
+
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await createTestHub();
+});
+afterAll(() => hub?.close());
+
+interface Team {
+  tenantId: string;
+  admin: TestUser;
+  base: string;
+}
+
+async function team(): Promise<Team> {
+  const tenantId = await hub.tenant(`users-${randomUUID().slice(0, 8)}`);
+  const admin = await hub.user({ [tenantId]: 'admin' });
+  return { tenantId, admin, base: `/api/v1/tenants/${tenantId}/users` };
+}
+
+const email = () => `new-${randomUUID().slice(0, 8)}@example.test`;
+
+async function audit(t: Team, action: string) {
+  const res = await hub.call(t.admin.token, 'GET', `/api/v1/tenants/${t.tenantId}/audit?action=${action}`);
+  expect(res.statusCode).toBe(200);
+  return res.json().items as { targetId: string; details: Record<string, unknown> }[];
+}
+
+describe('tenant users', () => {
+  it('an admin lists the members with their roles', async () => {
+    const t = await team();
+    const viewer = await hub.user({ [t.tenantId]: 'viewer' });
+    const outsider = await hub.user({});
+    const res = await hub.call(t.admin.token, 'GET', t.base);
+    expect(res.statusCode).toBe(200);
+    const items = res.json().items as { userId: string; role: string; email: string }[];
+    expect(items.map((m) => [m.userId, m.role]).sort()).toEqual(
+      [
+        [t.admin.id, 'admin'],
+        [viewer.id, 'viewer'],
+      ].sort(),
+    );
+    expect(res.body).not.toContain(outsider.id);
+    expect(res.body).not.toMatch(/password|scrypt/i);
+    const one = await hub.call(t.admin.token, 'GET', `${t.base}/${viewer.id}`);
+    expect(one.json()).toEqual({
+      userId: viewer.id,
+      email: viewer.email,
+      name: expect.any(String),
+      role: 'viewer',
+      createdAt: expect.any(String),
+    });
+    expect((await hub.call(t.admin.token, 'GET', `${t.base}/${outsider.id}`)).statusCode).toBe(404);
+  });
+
+  it('an admin adds an existing user by email (any case), audited', async () => {
+    const t = await team();
+    const existing = await hub.user({});
+    const res = await hub.call(t.admin.token, 'POST', t.base, {
+      email: existing.email.toUpperCase(),
+      role: 'operator',
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ userId: existing.id, email: existing.email, role: 'operator' });
+    const tenants = (await hub.call(existing.token, 'GET', '/api/v1/tenants')).json().items;
+    expect(tenants).toEqual([expect.objectContaining({ id: t.tenantId, role: 'operator' })]);
+    expect(await audit(t, 'member.add')).toEqual([
+      expect.objectContaining({
+        targetId: existing.id,
+        details: { email: existing.email.toUpperCase(), role: 'operator' },
+      }),
+    ]);
+  });
+
+  it('an existing user keeps their own password even when the admin gives one', async () => {
+    const t = await team();
+    const existing = await hub.user({});
+    const res = await hub.call(t.admin.token, 'POST', t.base, {
+      email: existing.email,
+      role: 'viewer',
+      password: 'an attacker chosen password',
+    });
+    expect(res.statusCode).toBe(201);
+    const stolen = await hub.call(null, 'POST', '/api/v1/auth/login', {
+      email: existing.email,
+      password: 'an attacker chosen password',
+    });
+    expect(stolen.statusCode).toBe(401);
+    const own = await hub.call(null, 'POST', '/api/v1/auth/login', {
+      email: existing.email,
+      password: existing.password,
+    });
+    expect(own.statusCode).toBe(200);
+  });
+
+  it('an admin creates a new user with a password, who can then log in; the password is not audited', async () => {
+    const t = await team();
+    const address = email();
+    const password = 'a brand new password';
+    const res = await hub.call(t.admin.token, 'POST', t.base, {
+      email: address,
+      name: 'New Person',
+      role: 'viewer',
+      password,
+    });
+    expect(res.statusCode).toBe(201);
+    expect(res.json()).toMatchObject({ email: address, name: 'New Person', role: 'viewer' });
+    const login = await hub.call(null, 'POST', '/api/v1/auth/login', { email: address, password });
+    expect(login.statusCode).toBe(200);
+    expect(login.json().tenants).toEqual([expect.objectContaining({ id: t.tenantId, role: 'viewer' })]);
+    const auditBody = (await hub.call(t.admin.token, 'GET', `/api/v1/tenants/${t.tenantId}/audit`)).body;
+    expect(auditBody).toContain(address);
+    expect(auditBody).not.toContain(password);
+  });
+
+  it('refuses an unknown email without a password (400), and a short password', async () => {
+    const t = await team();
+    const res = await hub.call(t.admin.token, 'POST', t.base, { email: email(), role: 'viewer' });
+    expect(res.statusCode).toBe(400);
+    expect(res.json().error.code).toBe('VALIDATION');
+    const short = await hub.call(t.admin.token, 'POST', t.base, {
+      email: email(),
+      role: 'viewer',
+      password: 'short',
+    });
+    expect(short.statusCode).toBe(400);
+    expect(short.json().error.details).toEqual([expect.objectContaining({ path: '/password' })]);
+  });
+
+  it('refuses to add a member twice (409)', async () => {
+    const t = await team();
+    const u = await hub.user({ [t.tenantId]: 'viewer' });
+    const res = await hub.call(t.admin.token, 'POST', t.base, { email: u.email, role: 'admin' });
+    expect(res.statusCode).toBe(409);
+    const member = (await hub.call(t.admin.token, 'GET', `${t.base}/${u.id}`)).json();
+    expect(member.role).toBe('viewer');
+  });
+
+  it('an admin changes a role, which takes effect at once; audited', async () => {
+    const t = await team();
+    const u = await hub.user({ [t.tenantId]: 'viewer' });
+    const sites = `/api/v1/tenants/${t.tenantId}/sites`;
+    expect((await hub.call(u.token, 'POST', sites, { name: 'before' })).statusCode).toBe(403);
+    const res = await hub.call(t.admin.token, 'PATCH', `${t.base}/${u.id}`, { role: 'admin' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ userId: u.id, role: 'admin' });
+    expect((await hub.call(u.token, 'POST', sites, { name: 'after' })).statusCode).toBe(201);
+    expect(await audit(t, 'member.update')).toEqual([
+      expect.objectContaining({ targetId: u.id, details: { role: 'admin' } }),
+    ]);
+  });
+
+  it('answers 404 for changing or removing someone who is not a member', async () => {
+    const t = await team();
+    const outsider = await hub.user({});
+    expect(
+      (await hub.call(t.admin.token, 'PATCH', `${t.base}/${outsider.id}`, { role: 'viewer' })).statusCode,
+    ).toBe(404);
+    expect((await hub.call(t.admin.token, 'DELETE', `${t.base}/${outsider.id}`)).statusCode).toBe(404);
+    expect((await hub.call(t.admin.token, 'DELETE', `${t.base}/${randomUUID()}`)).statusCode).toBe(404);
+  });
+
+  it('cannot demote or remove the last admin (409)', async () => {
+    const t = await team();
+    for (const role of ['operator', 'viewer'] as const) {
+      const res = await hub.call(t.admin.token, 'PATCH', `${t.base}/${t.admin.id}`, { role });
+      expect(res.statusCode).toBe(409);
+      expect(res.json().error.code).toBe('CONFLICT');
+    }
+    const removal = await hub.call(t.admin.token, 'DELETE', `${t.base}/${t.admin.id}`);
+    expect(removal.statusCode).toBe(409);
+    expect((await hub.call(t.admin.token, 'GET', `${t.base}/${t.admin.id}`)).json().role).toBe('admin');
+    // Keeping the role it has is not a demotion.
+    expect(
+      (await hub.call(t.admin.token, 'PATCH', `${t.base}/${t.admin.id}`, { role: 'admin' })).statusCode,
+    ).toBe(200);
+  });
+
+  it('with a second admin, one may step down and the other then removes them; audited', async () => {
+    const t = await team();
+    const second = await hub.user({ [t.tenantId]: 'admin' });
+    expect(
+      (await hub.call(second.token, 'PATCH', `${t.base}/${second.id}`, { role: 'viewer' })).statusCode,
+    ).toBe(200);
+    const res = await hub.call(t.admin.token, 'DELETE', `${t.base}/${second.id}`);
+    expect(res.statusCode).toBe(204);
+    expect((await hub.call(t.admin.token, 'GET', `${t.base}/${second.id}`)).statusCode).toBe(404);
+    expect((await hub.call(second.token, 'GET', `/api/v1/tenants/${t.tenantId}`)).statusCode).toBe(404);
+    expect(await audit(t, 'member.remove')).toEqual([expect.objectContaining({ targetId: second.id })]);
+  });
+
+  it.each(['operator', 'viewer'] as const)('an %s gets 403 on every users route', async (role) => {
+    const t = await team();
+    const u = await hub.user({ [t.tenantId]: role });
+    const calls = [
+      ['GET', t.base, undefined],
+      ['GET', `${t.base}/${t.admin.id}`, undefined],
+      ['POST', t.base, { email: email(), role: 'admin', password: 'a brand new password' }],
+      ['PATCH', `${t.base}/${u.id}`, { role: 'admin' }],
+      ['PATCH', `${t.base}/${t.admin.id}`, { role: 'viewer' }],
+      ['DELETE', `${t.base}/${t.admin.id}`, undefined],
+    ] as const;
+    for (const [method, url, body] of calls) {
+      const res = await hub.call(u.token, method, url, body);
+      expect(res.statusCode, `${method} ${url}`).toBe(403);
+      expect(res.json().error.code).toBe('FORBIDDEN');
+    }
+    expect((await hub.call(t.admin.token, 'GET', `${t.base}/${u.id}`)).json().role).toBe(role);
+  });
+
+  it('pages the member list', async () => {
+    const t = await team();
+    for (let i = 0; i < 3; i++)
+      await hub.call(t.admin.token, 'POST', t.base, {
+        email: email(),
+        role: 'viewer',
+        password: 'a brand new password',
+      });
+    const first = (await hub.call(t.admin.token, 'GET', `${t.base}?limit=3`)).json();
+    expect(first.items).toHaveLength(3);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = (
+      await hub.call(t.admin.token, 'GET', `${t.base}?limit=3&cursor=${first.nextCursor}`)
+    ).json();
+    expect(second.items).toHaveLength(1);
+    expect(second.nextCursor).toBeNull();
+    const all = [...first.items, ...second.items].map((m: { userId: string }) => m.userId);
+    expect(new Set(all).size).toBe(4);
+    expect(all).toContain(t.admin.id);
+  });
+});
