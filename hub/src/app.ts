@@ -9,7 +9,9 @@ import type { Db } from './db/types.js';
 import { createLogger } from './logger.js';
 import { features, tenantFeatures } from './modules/index.js';
 import { registerTenantScope } from './modules/tenancy/scope.js';
+import { agentLinkPlugin } from './plugins/agent-link.js';
 import { authPlugin } from './plugins/auth.js';
+import { type BrokerPluginOptions, brokerPlugin } from './plugins/broker.js';
 import { dbPlugin } from './plugins/db.js';
 import { docsPlugin } from './plugins/docs.js';
 import { installErrorHandler } from './plugins/error-handler.js';
@@ -34,6 +36,13 @@ export interface AppDeps {
   db?: Db;
   logger?: Logger;
   secrets?: SecretBox;
+  /** Broker options over those from the config (TLS listener, an external broker's login). */
+  broker?: BrokerPluginOptions;
+  /**
+   * Ingestion, dispatch and config sync over MQTT (default true). Tests of the broker layer
+   * alone turn it off to register their own channel handlers.
+   */
+  agentLink?: boolean;
 }
 
 /** Builds the hub's Fastify app without listening: tests `inject()`, main.ts listens. */
@@ -78,6 +87,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   await app.register(metricsPlugin);
+  await app.register(brokerPlugin, {
+    host: config.HOST,
+    port: config.MQTT_PORT,
+    url: config.MQTT_URL,
+    ...deps.broker,
+  });
+  if (deps.agentLink !== false) await app.register(agentLinkPlugin);
   await app.register(docsPlugin, { version: HUB_VERSION });
   await app.register(authPlugin);
 

@@ -2,6 +2,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createDb } from './db/create-db.js';
 import { migrate } from './db/migrate.js';
+import { ListenError } from './lib/listen-error.js';
 import { createLogger } from './logger.js';
 import { ensureDemo } from './seed/demo.js';
 
@@ -21,7 +22,6 @@ async function main(): Promise<void> {
   const db = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
   await migrate(db, { log });
   const app = await buildApp({ config, db, logger: log });
-  app.addHook('onClose', async () => db.close());
 
   const demo = await ensureDemo(app.db, app.secrets, {
     password: config.DRM_DEMO_PASSWORD,
@@ -30,18 +30,22 @@ async function main(): Promise<void> {
   });
 
   try {
+    // The broker binds MQTT_PORT when the app gets ready, before the HTTP port is opened.
+    await app.ready();
     await app.listen({ port: config.PORT, host: config.HOST });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE' || e.code === 'EACCES') {
-      const why = e.code === 'EADDRINUSE' ? 'is already in use' : 'needs privileges';
-      log.fatal(
-        `port ${config.PORT} on ${config.HOST} ${why}: set PORT to another port (PORT=0 picks a free one)`,
-      );
-      await app.close();
-      process.exit(1);
-    }
-    throw err;
+    const listen =
+      err instanceof ListenError
+        ? err
+        : e.code === 'EADDRINUSE' || e.code === 'EACCES'
+          ? new ListenError('PORT', config.PORT, config.HOST, e)
+          : null;
+    if (!listen) throw err;
+    log.fatal(listen.message);
+    await app.close().catch(() => undefined);
+    await db.close();
+    process.exit(1);
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
@@ -51,6 +55,7 @@ async function main(): Promise<void> {
     `  DRM hub is up (${db.engine === 'pglite' ? `embedded PostgreSQL in ${config.DATA_DIR}` : 'PostgreSQL'})`,
     `  API                ${base}/api/v1`,
     `  API docs           ${base}/docs  (ReDoc: ${base}/redoc)`,
+    `  MQTT for agents    ${app.mqtt.port === null ? 'the external broker of MQTT_URL' : `mqtt://localhost:${app.mqtt.port}`}`,
   ];
   if (demo) {
     lines.push(`  Log in as          ${demo.email}`);
@@ -68,13 +73,17 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 10_000);
     force.unref();
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
+    // The database closes last: the broker's shutdown still records agents going offline.
+    app
+      .close()
+      .then(() => db.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error({ err }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

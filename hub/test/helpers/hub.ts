@@ -45,7 +45,14 @@ async function cachedHash(password: string): Promise<string> {
 /** A hub app on a fresh migrated database (PGlite, or the real server when TEST_DATABASE_URL is set). */
 export async function createTestHub(env: Record<string, string> = {}): Promise<TestHub> {
   const { db, cleanup } = await createTestDb();
-  const config = loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent-test-data', ...env });
+  // Port 0 and loopback: every test file gets its own embedded broker on a free port.
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    DATA_DIR: '/nonexistent-test-data',
+    MQTT_PORT: '0',
+    HOST: '127.0.0.1',
+    ...env,
+  });
   const app = await buildApp({
     config,
     db,

@@ -3,7 +3,14 @@ import { TrapEvent } from '../events.js';
 import { Timestamp, TimestampQuery, Uuid } from '../primitives.js';
 import { PageQuery } from './paging.js';
 
-export const EventKind = z.enum(['trap', 'agent.online', 'agent.offline', 'agent.enrolled', 'agent.revoked']);
+export const EventKind = z.enum([
+  'trap',
+  'agent.online',
+  'agent.offline',
+  'agent.enrolled',
+  'agent.revoked',
+  'agent.config-refused',
+]);
 export type EventKind = z.infer<typeof EventKind>;
 
 /** Something that happened, for the event log. `trap` is set for kind `trap`. */

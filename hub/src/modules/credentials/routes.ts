@@ -14,6 +14,7 @@ import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
 import { NoContent, TenantIdParams } from '../../lib/schemas.js';
 import { auditActor } from '../audit/actor.js';
 import { writeAudit } from '../audit/repo.js';
+import { agentsUsingCredential, bumpConfigRevisions, notifyConfigChanged } from '../devices/agent-config.js';
 import { access, requireRole } from '../tenancy/scope.js';
 import { applyUpdate, changedFields, fromCreate } from './compose.js';
 import * as repo from './repo.js';
@@ -159,7 +160,7 @@ export const credentialRoutes: FastifyPluginAsync = async (app) => {
     },
     async (req) => {
       const a = requireRole(req, 'operator', WRITERS);
-      const row = await uniqueName(req.body.name, () =>
+      const { updated: row, agents } = await uniqueName(req.body.name, () =>
         app.db.withTenant(a, async (q) => {
           const current = await repo.lockCredential(q, req.params.id);
           if (!current) throw new Errors.NOT_FOUND('Credential');
@@ -193,6 +194,9 @@ export const credentialRoutes: FastifyPluginAsync = async (app) => {
             keyId: app.secrets.keyId,
           };
           const updated = await repo.updateCredential(q, current.id, next.descriptors, sealed);
+          // Agents hold the devices' access material: a rotated secret must reach them.
+          const agents = await agentsUsingCredential(q, current.id);
+          await bumpConfigRevisions(q, agents);
           await writeAudit(q, a.tenantId, {
             ...auditActor(req),
             action: 'credential.update',
@@ -200,9 +204,10 @@ export const credentialRoutes: FastifyPluginAsync = async (app) => {
             targetId: current.id,
             details: { name: next.descriptors.name, ...changedFields(req.body) },
           });
-          return updated!;
+          return { updated: updated!, agents };
         }),
       );
+      notifyConfigChanged(app, a.tenantId, agents);
       return toCredential(row);
     },
   );

@@ -7,11 +7,14 @@ import { NoContent, TenantIdParams } from '../../lib/schemas.js';
 import { auditActor } from '../audit/actor.js';
 import { writeAudit } from '../audit/repo.js';
 import { access, requireRole } from '../tenancy/scope.js';
+import { agentSet, bumpConfigRevisions, notifyConfigChanged } from './agent-config.js';
 import { checkDeviceReferences } from './references.js';
 import * as repo from './repo.js';
 
 const TAGS = ['devices'];
 const WRITERS = 'devices are edited by operators and admins';
+/** The fields that reach an agent's desired state (its devices' addresses and SNMP access). */
+const CONFIG_FIELDS: readonly (keyof DeviceUpdate)[] = ['agentId', 'address', 'snmp'];
 
 function toDevice(row: repo.DeviceRow): Device {
   return {
@@ -91,6 +94,7 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
         app.db.withTenant(a, async (q) => {
           await checkDeviceReferences(q, req.body);
           const device = await repo.insertDevice(q, a.tenantId, req.body);
+          await bumpConfigRevisions(q, agentSet(device.agentId));
           await writeAudit(q, a.tenantId, {
             ...auditActor(req),
             action: 'device.create',
@@ -101,6 +105,7 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
           return device;
         }),
       );
+      notifyConfigChanged(app, a.tenantId, agentSet(row.agentId));
       reply.code(201);
       return toDevice(row);
     },
@@ -136,15 +141,20 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
     },
     async (req) => {
       const a = requireRole(req, 'operator', WRITERS);
-      const row = await clearErrors(req.body.name, () =>
+      const { device: row, agents } = await clearErrors(req.body.name, () =>
         app.db.withTenant(a, async (q) => {
-          if (!(await repo.getDevice(q, req.params.id))) throw new Errors.NOT_FOUND('Device');
+          const before = await repo.getDevice(q, req.params.id);
+          if (!before) throw new Errors.NOT_FOUND('Device');
           await checkDeviceReferences(q, req.body);
           const device = await repo.updateDevice(q, req.params.id, req.body);
           if (!device) throw new Errors.NOT_FOUND('Device');
           const changed = Object.keys(req.body).filter(
             (k) => req.body[k as keyof DeviceUpdate] !== undefined,
           );
+          // Both agents when the device moves: the old one drops it, the new one takes it.
+          const reachesAgents = changed.some((k) => CONFIG_FIELDS.includes(k as keyof DeviceUpdate));
+          const agents = reachesAgents ? agentSet(before.agentId, device.agentId) : [];
+          await bumpConfigRevisions(q, agents);
           if (changed.length > 0) {
             await writeAudit(q, a.tenantId, {
               ...auditActor(req),
@@ -154,9 +164,10 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
               details: { name: device.name, changed },
             });
           }
-          return device;
+          return { device, agents };
         }),
       );
+      notifyConfigChanged(app, a.tenantId, agents);
       return toDevice(row);
     },
   );
@@ -173,9 +184,10 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
     },
     async (req, reply) => {
       const a = requireRole(req, 'operator', WRITERS);
-      await app.db.withTenant(a, async (q) => {
+      const deleted = await app.db.withTenant(a, async (q) => {
         const device = await repo.deleteDevice(q, req.params.id);
         if (!device) throw new Errors.NOT_FOUND('Device');
+        await bumpConfigRevisions(q, agentSet(device.agentId));
         await writeAudit(q, a.tenantId, {
           ...auditActor(req),
           action: 'device.delete',
@@ -183,7 +195,9 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
           targetId: device.id,
           details: { name: device.name, address: device.address },
         });
+        return device;
       });
+      notifyConfigChanged(app, a.tenantId, agentSet(deleted.agentId));
       return reply.code(204).send(null);
     },
   );

@@ -24,6 +24,7 @@ const STORED_KINDS: Record<EventKind, readonly string[]> = {
   'agent.offline': ['agent.offline'],
   'agent.enrolled': ['agent.enrolled'],
   'agent.revoked': ['agent.revoked'],
+  'agent.config-refused': ['agent.config-refused'],
 };
 
 // Kinds the API cannot describe yet (a newer writer) are left out rather than failing the list.

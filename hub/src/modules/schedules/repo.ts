@@ -145,3 +145,16 @@ export async function credentialKind(q: Queryable, id: string): Promise<string |
   );
   return rows[0]?.kind ?? null;
 }
+
+/** Enabled schedules polling any of `deviceIds`, oldest first (an agent's desired state). */
+export async function enabledSchedulesOver(
+  q: Queryable,
+  deviceIds: readonly string[],
+): Promise<ScheduleRow[]> {
+  if (deviceIds.length === 0) return [];
+  const { rows } = await q.query<ScheduleRow>(
+    `SELECT ${COLUMNS} FROM schedules WHERE enabled AND device_ids && $1::uuid[] ORDER BY created_at, id`,
+    [deviceIds],
+  );
+  return rows;
+}

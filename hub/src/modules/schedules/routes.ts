@@ -15,6 +15,7 @@ import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
 import { NoContent, TenantIdParams } from '../../lib/schemas.js';
 import { auditActor } from '../audit/actor.js';
 import { writeAudit } from '../audit/repo.js';
+import { bumpConfigRevisions, notifyConfigChanged } from '../devices/agent-config.js';
 import { access, requireRole } from '../tenancy/scope.js';
 import * as repo from './repo.js';
 
@@ -77,6 +78,13 @@ function throwIssues(issues: readonly Issue[]): void {
   if (first) throw withDetails(new Errors.VALIDATION(`Invalid body: ${first.path} ${first.message}`), issues);
 }
 
+/** Bumps the revisions of the agents whose desired state covers these devices; returns them. */
+async function bumpAgentsOf(q: Queryable, deviceIds: readonly string[]): Promise<string[]> {
+  const agents = await repo.affectedAgentIds(q, [...new Set(deviceIds)]);
+  await bumpConfigRevisions(q, agents);
+  return agents;
+}
+
 function changedFields(body: ScheduleUpdate): string[] {
   return Object.keys(body).filter((k) => body[k as keyof ScheduleUpdate] !== undefined);
 }
@@ -116,12 +124,13 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
     },
     async (req, reply) => {
       const a = requireRole(req, 'operator', WRITERS);
-      const row = await app.db.withTenant(a, async (q) => {
+      const { schedule: row, agents } = await app.db.withTenant(a, async (q) => {
         const issues: Issue[] = [];
         await checkDevices(q, req.body.deviceIds, issues);
         await checkCredential(q, req.body.params, '/params/credentialId', issues);
         throwIssues(issues);
         const schedule = await repo.insertSchedule(q, a.tenantId, req.body);
+        const agents = await bumpAgentsOf(q, schedule.deviceIds);
         await writeAudit(q, a.tenantId, {
           ...auditActor(req),
           action: 'schedule.create',
@@ -129,8 +138,9 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
           targetId: schedule.id,
           details: { name: schedule.name, kind: schedule.kind, devices: schedule.deviceIds.length },
         });
-        return schedule;
+        return { schedule, agents };
       });
+      notifyConfigChanged(app, a.tenantId, agents);
       reply.code(201);
       return toSchedule(row);
     },
@@ -166,8 +176,9 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
     },
     async (req) => {
       const a = requireRole(req, 'operator', WRITERS);
-      const row = await app.db.withTenant(a, async (q) => {
-        if (!(await repo.getSchedule(q, req.params.id))) throw new Errors.NOT_FOUND('Schedule');
+      const { schedule: row, agents } = await app.db.withTenant(a, async (q) => {
+        const before = await repo.getSchedule(q, req.params.id);
+        if (!before) throw new Errors.NOT_FOUND('Schedule');
         const issues: Issue[] = [];
         if (req.body.deviceIds) await checkDevices(q, req.body.deviceIds, issues);
         if (req.body.spec)
@@ -175,6 +186,9 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
         throwIssues(issues);
         const schedule = (await repo.updateSchedule(q, req.params.id, req.body))!;
         const changed = changedFields(req.body);
+        // Old and new devices: agents that lost the schedule must drop it.
+        const agents =
+          changed.length > 0 ? await bumpAgentsOf(q, [...before.deviceIds, ...schedule.deviceIds]) : [];
         if (changed.length > 0) {
           await writeAudit(q, a.tenantId, {
             ...auditActor(req),
@@ -184,8 +198,9 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
             details: { name: schedule.name, changed },
           });
         }
-        return schedule;
+        return { schedule, agents };
       });
+      notifyConfigChanged(app, a.tenantId, agents);
       return toSchedule(row);
     },
   );
@@ -202,9 +217,10 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
     },
     async (req, reply) => {
       const a = requireRole(req, 'operator', WRITERS);
-      await app.db.withTenant(a, async (q) => {
+      const agents = await app.db.withTenant(a, async (q) => {
         const schedule = await repo.deleteSchedule(q, req.params.id);
         if (!schedule) throw new Errors.NOT_FOUND('Schedule');
+        const agents = await bumpAgentsOf(q, schedule.deviceIds);
         await writeAudit(q, a.tenantId, {
           ...auditActor(req),
           action: 'schedule.delete',
@@ -212,7 +228,9 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
           targetId: schedule.id,
           details: { name: schedule.name, kind: schedule.kind },
         });
+        return agents;
       });
+      notifyConfigChanged(app, a.tenantId, agents);
       return reply.code(204).send(null);
     },
   );

@@ -1,0 +1,21 @@
+import { insertTrap } from '../ingest/repo.js';
+import type { InboundHandler } from '../types.js';
+import type { HandlerDeps } from './deps.js';
+
+/**
+ * `events`: a trap or inform the agent received, stored once per agent-made id. It is dated
+ * by the agent's receive time (it may have waited in the agent while the uplink was down),
+ * but never later than the hub's, so a fast agent clock cannot date it in the future.
+ */
+export function eventsHandler(deps: Pick<HandlerDeps, 'db' | 'metrics'>): InboundHandler<'events'> {
+  return async (message, ctx) => {
+    const trap = message.body;
+    const agentTime = new Date(trap.receivedAt);
+    const at = agentTime < ctx.receivedAt ? agentTime : ctx.receivedAt;
+    const inserted = await deps.db.withTenant(ctx.tenantId, (q) =>
+      insertTrap(q, ctx.tenantId, ctx.agentId, trap, at),
+    );
+    if (inserted) deps.metrics.rows.inc({ table: 'events' });
+    else deps.metrics.duplicates.inc({ table: 'events' });
+  };
+}

@@ -1,0 +1,248 @@
+import type { ResultError, ResultRecord, SampleRecord, TargetStatus, TrapEvent } from '@drm/protocol';
+import type { Queryable } from '../../db/types.js';
+
+/*
+ * Batched SQL for ingestion. Rows go in as one jsonb array expanded by jsonb_to_recordset: a
+ * single multi-row statement per table and batch, like unnest over arrays, but nested JSON
+ * columns (varbinds, errors) need no array-literal escaping, which the two engines' drivers
+ * do differently.
+ */
+
+/** PostgreSQL text and jsonb cannot hold U+0000; one such value would fail the whole batch forever. */
+function json(rows: unknown): string {
+  return JSON.stringify(rows, (_key, value: unknown) =>
+    typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value,
+  );
+}
+
+export interface TargetOwner {
+  jobId: string;
+  deviceId: string;
+  agentId: string | null;
+  status: TargetStatus;
+}
+
+/** The targets among (jobId, deviceId) pairs that exist in the tenant, with their agent. */
+export async function findTargets(
+  q: Queryable,
+  tenantId: string,
+  pairs: readonly { jobId: string; deviceId: string }[],
+): Promise<TargetOwner[]> {
+  if (pairs.length === 0) return [];
+  const { rows } = await q.query<TargetOwner>(
+    `SELECT t.job_id AS "jobId", t.device_id AS "deviceId", t.agent_id AS "agentId", t.status
+       FROM unnest($2::uuid[], $3::uuid[]) AS k(job_id, device_id)
+       JOIN job_targets t ON t.tenant_id = $1 AND t.job_id = k.job_id AND t.device_id = k.device_id`,
+    [tenantId, pairs.map((p) => p.jobId), pairs.map((p) => p.deviceId)],
+  );
+  return rows;
+}
+
+/** The devices among `ids` that belong to `agentId` in the tenant. */
+export async function agentDevices(
+  q: Queryable,
+  tenantId: string,
+  agentId: string,
+  ids: readonly string[],
+): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const { rows } = await q.query<{ id: string }>(
+    'SELECT id FROM devices WHERE tenant_id = $1 AND agent_id = $2 AND id = ANY($3::uuid[])',
+    [tenantId, agentId, ids],
+  );
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Inserts result records, skipping ids already stored; returns the ids inserted now. */
+export async function insertResults(
+  q: Queryable,
+  tenantId: string,
+  agentId: string,
+  receivedAt: Date,
+  records: readonly ResultRecord[],
+): Promise<Set<string>> {
+  if (records.length === 0) return new Set();
+  const rows = records.map((r) => ({
+    id: r.id,
+    job_id: r.jobId,
+    device_id: r.deviceId,
+    status: r.status,
+    started_at: r.startedAt,
+    finished_at: r.finishedAt,
+    varbinds: r.varbinds,
+    tr181: r.tr181,
+    error: r.error,
+    part_index: r.part?.index,
+    part_count: r.part?.count,
+  }));
+  const { rows: inserted } = await q.query<{ id: string }>(
+    `INSERT INTO job_results (tenant_id, id, job_id, device_id, agent_id, status, started_at, finished_at,
+                              received_at, varbinds, tr181, error, part_index, part_count)
+     SELECT $1, r.id, r.job_id, r.device_id, $2, r.status, r.started_at, r.finished_at,
+            $3, r.varbinds, r.tr181, r.error, r.part_index, r.part_count
+       FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, job_id uuid, device_id uuid, status text,
+            started_at timestamptz, finished_at timestamptz, varbinds jsonb, tr181 jsonb, error jsonb,
+            part_index integer, part_count integer)
+     ON CONFLICT (tenant_id, id) DO NOTHING
+     RETURNING id`,
+    [tenantId, agentId, receivedAt.toISOString(), json(rows)],
+  );
+  return new Set(inserted.map((r) => r.id));
+}
+
+/** Inserts poll samples, skipping ids already stored; returns how many were inserted. */
+export async function insertSamples(
+  q: Queryable,
+  tenantId: string,
+  samples: readonly SampleRecord[],
+): Promise<number> {
+  if (samples.length === 0) return 0;
+  const rows = samples.map((s) => ({
+    id: s.id,
+    device_id: s.deviceId,
+    schedule_id: s.scheduleId,
+    ts: s.ts,
+    oid: s.oid,
+    name: s.name,
+    value_num: s.valueNum,
+    value_text: s.valueText,
+  }));
+  const { rowCount } = await q.query(
+    `INSERT INTO samples (tenant_id, id, device_id, schedule_id, ts, oid, name, value_num, value_text)
+     SELECT $1, s.id, s.device_id, s.schedule_id, s.ts, s.oid, s.name, s.value_num, s.value_text
+       FROM jsonb_to_recordset($2::jsonb) AS s(id uuid, device_id uuid, schedule_id uuid, ts timestamptz,
+            oid text, name text, value_num double precision, value_text text)
+     ON CONFLICT DO NOTHING`,
+    [tenantId, json(rows)],
+  );
+  return rowCount;
+}
+
+/** A split result: the parts stored so far of one (job, device, part count, times). */
+export interface PartGroup {
+  jobId: string;
+  deviceId: string;
+  count: number;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface PartProgress extends PartGroup {
+  stored: number;
+  /** The error of the last part that carries one. */
+  error: ResultError | null;
+}
+
+/** How many distinct parts of each group are stored, grouped as the results API merges them. */
+export async function storedParts<G extends PartGroup>(
+  q: Queryable,
+  tenantId: string,
+  groups: readonly G[],
+): Promise<(G & PartProgress)[]> {
+  if (groups.length === 0) return [];
+  const keys = groups.map((g, i) => ({
+    i,
+    job_id: g.jobId,
+    device_id: g.deviceId,
+    part_count: g.count,
+    started_at: g.startedAt,
+    finished_at: g.finishedAt,
+  }));
+  const { rows } = await q.query<{ i: number; stored: number; error: ResultError | null }>(
+    `SELECT k.i, count(DISTINCT r.part_index)::int AS stored,
+            (array_agg(r.error ORDER BY r.part_index DESC) FILTER (WHERE r.error IS NOT NULL))[1] AS error
+       FROM jsonb_to_recordset($2::jsonb) AS k(i integer, job_id uuid, device_id uuid, part_count integer,
+            started_at timestamptz, finished_at timestamptz)
+       JOIN job_results r ON r.tenant_id = $1 AND r.job_id = k.job_id AND r.device_id = k.device_id
+        AND r.part_count = k.part_count AND r.started_at = k.started_at AND r.finished_at = k.finished_at
+      GROUP BY k.i`,
+    [tenantId, JSON.stringify(keys)],
+  );
+  return rows.map((r) => ({ ...groups[r.i]!, stored: r.stored, error: r.error }));
+}
+
+/**
+ * Marks the agent's targets of these jobs as stored in its inbox; a queued one (its dispatch
+ * was not recorded yet) becomes `dispatched`. Returns the jobs whose targets changed.
+ */
+export async function receiptTargets(
+  q: Queryable,
+  tenantId: string,
+  agentId: string,
+  jobIds: readonly string[],
+  at: Date,
+): Promise<string[]> {
+  const { rows } = await q.query<{ jobId: string }>(
+    `UPDATE job_targets t SET
+        receipted_at = $4,
+        status = CASE WHEN t.status = 'queued' THEN 'dispatched' ELSE t.status END,
+        dispatched_at = COALESCE(t.dispatched_at, $4)
+       FROM (SELECT job_id, device_id FROM job_targets
+              WHERE tenant_id = $1 AND agent_id = $2 AND job_id = ANY($3::uuid[])
+                AND receipted_at IS NULL AND status IN ('queued', 'dispatched', 'running')
+              ORDER BY job_id, device_id FOR UPDATE) AS locked
+      WHERE t.tenant_id = $1 AND t.job_id = locked.job_id AND t.device_id = locked.device_id
+      RETURNING t.job_id AS "jobId"`,
+    [tenantId, agentId, jobIds, at.toISOString()],
+  );
+  return [...new Set(rows.map((r) => r.jobId))].sort();
+}
+
+/**
+ * Stores a trap once (its id is the agent's). The device is kept only when it is one of
+ * this agent's; the summary is the trap's MIB name when the catalogue knows its OID.
+ */
+export async function insertTrap(
+  q: Queryable,
+  tenantId: string,
+  agentId: string,
+  trap: TrapEvent,
+  receivedAt: Date,
+): Promise<boolean> {
+  const host = trap.source.address.includes(':') ? `[${trap.source.address}]` : trap.source.address;
+  const { rowCount } = await q.query(
+    `INSERT INTO events (tenant_id, id, agent_id, device_id, kind, received_at, source, trap_oid, summary, payload)
+     VALUES ($1, $2, $3,
+             (SELECT d.id FROM devices d WHERE d.tenant_id = $1 AND d.id = $4::uuid AND d.agent_id = $3),
+             $5, $6, $7, $8::text, COALESCE((SELECT m.name FROM mib_objects m WHERE m.oid = $8::text), $8::text),
+             $9::jsonb)
+     ON CONFLICT (tenant_id, id) DO NOTHING`,
+    [
+      tenantId,
+      trap.id,
+      agentId,
+      trap.deviceId ?? null,
+      trap.pdu,
+      receivedAt.toISOString(),
+      `${host}:${trap.source.port}`,
+      trap.trapOid,
+      json(trap),
+    ],
+  );
+  return rowCount > 0;
+}
+
+/**
+ * Records a revision the agent stored. A revision above the hub's own means the hub's
+ * database went back in time (a restore): the hub's revision then jumps past the agent's, so
+ * that the agent, which ignores lower revisions, takes the next push. Returns that new revision.
+ */
+export async function ackConfigRevision(
+  q: Queryable,
+  tenantId: string,
+  agentId: string,
+  revision: number,
+): Promise<{ found: boolean; raisedTo: number | null }> {
+  const { rows } = await q.query<{ before: number; after: number }>(
+    `UPDATE agents a SET
+        acked_config_revision = GREATEST(a.acked_config_revision, $3),
+        config_revision = CASE WHEN $3 > a.config_revision THEN $3 + 1 ELSE a.config_revision END
+       FROM (SELECT id, config_revision FROM agents WHERE tenant_id = $1 AND id = $2 FOR UPDATE) AS b
+      WHERE a.tenant_id = $1 AND a.id = b.id
+      RETURNING b.config_revision AS before, a.config_revision AS after`,
+    [tenantId, agentId, revision],
+  );
+  const row = rows[0];
+  if (!row) return { found: false, raisedTo: null };
+  return { found: true, raisedTo: row.after !== row.before ? row.after : null };
+}

@@ -1,0 +1,34 @@
+import fp from 'fastify-plugin';
+import { createConfigSync } from '../mqtt/config-sync.js';
+import { createMqttJobDispatcher, startExpirySweep } from '../mqtt/dispatcher.js';
+import { registerIngestion } from '../mqtt/ingest.js';
+
+/**
+ * Everything the hub does with agents over MQTT, on top of `app.mqtt`: ingestion of results,
+ * samples, receipts, progress, traps and config acks; job dispatch (and re-dispatch of what an
+ * agent has not receipted when it connects); desired-state pushes; the job expiry sweep.
+ * Registered after the broker and before the feature routes, which read the decorators.
+ */
+export const agentLinkPlugin = fp(
+  async (app) => {
+    const log = app.log.child({ component: 'mqtt' });
+    const deps = { db: app.db, mqtt: app.mqtt, secrets: app.secrets, log };
+    const configSync = createConfigSync(deps);
+    const dispatcher = createMqttJobDispatcher(deps);
+    registerIngestion(app.mqtt, {
+      db: app.db,
+      log,
+      metrics: app.metrics,
+      pushConfig: (tenantId, agentId) => configSync.push(tenantId, [agentId]),
+    });
+    app.decorate('jobDispatcher', dispatcher);
+    app.decorate('configChanged', (tenantId: string, agentIds: readonly string[]) =>
+      configSync.push(tenantId, agentIds),
+    );
+    app.mqtt.onAgentConnected((agent) => configSync.onAgentConnected(agent));
+    app.mqtt.onAgentConnected((agent) => dispatcher.resendUnreceipted(agent.tenantId, agent.agentId));
+    const sweep = startExpirySweep({ db: app.db, log });
+    app.addHook('onClose', async () => sweep.stop());
+  },
+  { name: 'drm-agent-link', dependencies: ['drm-db', 'drm-metrics', 'drm-broker'] },
+);

@@ -1,0 +1,319 @@
+import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ResultAck, uuidv7 } from '@drm/protocol';
+import type { Db } from '../../src/db/types.js';
+import { registerIngestion } from '../../src/mqtt/ingest.js';
+import { createTestHub, type TestHub } from '../helpers/hub.js';
+import {
+  FakeMqttHub,
+  jobOf,
+  queueJob,
+  silentLog,
+  type TenantFixture,
+  targetsOf,
+  tenantFixture,
+} from './ingest-support.js';
+
+let hub: TestHub;
+let mqtt: FakeMqttHub;
+let registry: Registry;
+
+beforeAll(async () => {
+  hub = await createTestHub();
+  mqtt = new FakeMqttHub();
+  registry = new Registry();
+  registerIngestion(mqtt, { db: hub.db, log: silentLog, metrics: registry });
+});
+afterAll(async () => {
+  await hub?.close();
+});
+
+const fixture = () => tenantFixture(hub.db, hub.app.secrets, (name) => hub.tenant(name));
+const agentA = (f: TenantFixture) => ({ tenantId: f.tenantId, agentId: f.agentA });
+
+const STARTED = '2025-03-01T12:00:00.000Z';
+const FINISHED = '2025-03-01T12:00:01.500Z';
+
+function result(jobId: string, deviceId: string, over: Record<string, unknown> = {}) {
+  return {
+    kind: 'result',
+    id: uuidv7(),
+    jobId,
+    deviceId,
+    status: 'succeeded',
+    startedAt: STARTED,
+    finishedAt: FINISHED,
+    varbinds: [{ oid: '1.3.6.1.2.1.1.1.0', type: 'OctetString', value: 'Linux edge 6.1' }],
+    ...over,
+  };
+}
+
+function sample(deviceId: string, over: Record<string, unknown> = {}) {
+  return {
+    kind: 'sample',
+    id: uuidv7(),
+    scheduleId: randomUUID(),
+    deviceId,
+    ts: new Date().toISOString(),
+    oid: '1.3.6.1.2.1.2.2.1.10.1',
+    name: 'ifInOctets.1',
+    type: 'Counter32',
+    valueNum: 1234,
+    ...over,
+  };
+}
+
+async function count(db: Db, tenantId: string, sql: string, params: unknown[]): Promise<number> {
+  const { rows } = await db.withTenant(tenantId, (q) => q.query<{ n: number }>(sql, params));
+  return rows[0]!.n;
+}
+
+const resultRows = (f: TenantFixture, jobId: string) =>
+  count(hub.db, f.tenantId, 'SELECT count(*)::int AS n FROM job_results WHERE job_id = $1', [jobId]);
+
+async function metric(name: string, label: string): Promise<number> {
+  const m = await registry.getSingleMetric(name)?.get();
+  return (
+    m?.values.filter((v) => Object.values(v.labels).includes(label)).reduce((a, v) => a + v.value, 0) ?? 0
+  );
+}
+
+function lastAck(agentId: string): ResultAck {
+  const acks = mqtt.sent('ack', agentId);
+  expect(acks.length).toBeGreaterThan(0);
+  return acks.at(-1)!;
+}
+
+describe('results', () => {
+  it('stores a batch once, finishes the targets, and acks every id again on replay', async () => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev]);
+    const items = [result(jobId, f.snmpDev), result(jobId, f.v3Dev)];
+    const before = await metric('drm_hub_ingest_rows_total', 'job_results');
+
+    const batchId = await mqtt.deliver('results', agentA(f), { items });
+    expect(lastAck(f.agentA)).toEqual({ batchId, committed: items.map((i) => i.id) });
+    expect(await resultRows(f, jobId)).toBe(2);
+    const targets = await targetsOf(hub.db, f.tenantId, jobId);
+    expect(targets.get(f.snmpDev)).toMatchObject({
+      status: 'succeeded',
+      startedAt: new Date(STARTED),
+      finishedAt: new Date(FINISHED),
+    });
+    expect(await jobOf(hub.db, f.tenantId, jobId)).toMatchObject({ status: 'succeeded', doneTargets: 2 });
+    expect(await metric('drm_hub_ingest_rows_total', 'job_results')).toBe(before + 2);
+
+    const replayId = await mqtt.deliver('results', agentA(f), { items });
+    expect(lastAck(f.agentA)).toEqual({ batchId: replayId, committed: items.map((i) => i.id) });
+    expect(await resultRows(f, jobId)).toBe(2);
+    expect(await metric('drm_hub_ingest_rows_total', 'job_results')).toBe(before + 2);
+    expect(await metric('drm_hub_ingest_duplicates_total', 'job_results')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('stores the record fields as sent', async () => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);
+    const error = { code: 'snmp-error', message: 'notWritable', snmpStatus: 'notWritable', snmpIndex: 1 };
+    const item = result(jobId, f.snmpDev, { status: 'failed', varbinds: undefined, error });
+    await mqtt.deliver('results', agentA(f), { items: [item] });
+    const { rows } = await hub.db.withTenant(f.tenantId, (q) =>
+      q.query('SELECT agent_id, status, varbinds, error, part_index FROM job_results WHERE id = $1', [
+        item.id,
+      ]),
+    );
+    expect(rows).toEqual([{ agent_id: f.agentA, status: 'failed', varbinds: null, error, part_index: null }]);
+    const target = (await targetsOf(hub.db, f.tenantId, jobId)).get(f.snmpDev);
+    expect(target).toMatchObject({ status: 'failed', error });
+  });
+
+  it.each([
+    { outcomes: ['succeeded', 'failed'], expected: 'partial' },
+    { outcomes: ['failed', 'failed'], expected: 'failed' },
+    { outcomes: ['cancelled', 'cancelled'], expected: 'cancelled' },
+  ])('aggregates the job from its targets: $outcomes → $expected', async ({ outcomes, expected }) => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev]);
+    const items = [f.snmpDev, f.v3Dev].map((deviceId, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome === 'succeeded') return result(jobId, deviceId);
+      const code = outcome === 'cancelled' ? 'cancelled' : 'timeout';
+      return result(jobId, deviceId, {
+        status: 'failed',
+        varbinds: undefined,
+        error: { code, message: code },
+      });
+    });
+    await mqtt.deliver('results', agentA(f), { items: [items[0]] });
+    expect((await jobOf(hub.db, f.tenantId, jobId)).status).toBe('running');
+    await mqtt.deliver('results', agentA(f), { items: [items[1]] });
+    const job = await jobOf(hub.db, f.tenantId, jobId);
+    expect(job).toMatchObject({ status: expected, doneTargets: 2 });
+    expect(job.finishedAt).toBeInstanceOf(Date);
+    const targets = await targetsOf(hub.db, f.tenantId, jobId);
+    expect([...targets.values()].map((t) => t.status).sort()).toEqual(
+      outcomes.map((o) => (o === 'cancelled' ? 'cancelled' : o)).sort(),
+    );
+  });
+
+  it('finishes a split result only when every part is stored', async () => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev], {
+      kind: 'snmp.walk',
+      params: { oid: '1.3.6.1.2.1.2' },
+    });
+    const parts = [0, 1, 2].map((index) => result(jobId, f.snmpDev, { part: { index, count: 3 } }));
+
+    await mqtt.deliver('results', agentA(f), { items: [parts[0], parts[2]] });
+    expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.snmpDev)?.status).toBe('running');
+    expect((await jobOf(hub.db, f.tenantId, jobId)).status).toBe('running');
+
+    // A replayed part does not complete anything.
+    await mqtt.deliver('results', agentA(f), { items: [parts[2]] });
+    expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.snmpDev)?.status).toBe('running');
+
+    await mqtt.deliver('results', agentA(f), { items: [parts[1]] });
+    expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.snmpDev)).toMatchObject({
+      status: 'succeeded',
+      finishedAt: new Date(FINISHED),
+    });
+    expect(await jobOf(hub.db, f.tenantId, jobId)).toMatchObject({ status: 'succeeded', doneTargets: 1 });
+    expect(await resultRows(f, jobId)).toBe(3);
+  });
+
+  it('keeps the error of an earlier part when the last part completes a failed result', async () => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev], {
+      kind: 'snmp.walk',
+      params: { oid: '1.3.6.1.2.1.2' },
+    });
+    const error = { code: 'limit', message: 'maxVarbinds reached' };
+    const parts = [
+      result(jobId, f.snmpDev, { status: 'failed', part: { index: 1, count: 2 }, error }),
+      result(jobId, f.snmpDev, { status: 'failed', part: { index: 0, count: 2 } }),
+    ];
+    await mqtt.deliver('results', agentA(f), { items: [parts[0]] });
+    await mqtt.deliver('results', agentA(f), { items: [parts[1]] });
+    expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.snmpDev)).toMatchObject({
+      status: 'failed',
+      error,
+    });
+  });
+
+  it("rejects results for another agent's target, another tenant's job and unknown jobs", async () => {
+    const f = await fixture();
+    const other = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.otherDev]);
+    const foreignJob = await queueJob(hub.db, other.tenantId, [other.snmpDev]);
+    const mine = result(jobId, f.snmpDev);
+    const agentBs = result(jobId, f.otherDev);
+    const otherTenants = result(foreignJob, other.snmpDev);
+    const unknown = result(randomUUID(), f.snmpDev);
+    const rejectedBefore = await metric('drm_hub_ingest_rejected_total', 'result');
+
+    const batchId = await mqtt.deliver('results', agentA(f), {
+      items: [mine, agentBs, otherTenants, unknown],
+    });
+    const ack = lastAck(f.agentA);
+    expect(ack.batchId).toBe(batchId);
+    expect(ack.committed).toEqual([mine.id]);
+    expect(ack.rejected?.map((r) => r.id)).toEqual([agentBs.id, otherTenants.id, unknown.id]);
+    expect(ack.rejected?.[0]?.reason).toMatch(/not assigned to this agent/);
+    expect(ack.rejected?.[1]?.reason).toMatch(/in this tenant/);
+    expect(await metric('drm_hub_ingest_rejected_total', 'result')).toBe(rejectedBefore + 3);
+
+    expect(await resultRows(f, jobId)).toBe(1);
+    expect(
+      await count(hub.db, other.tenantId, 'SELECT count(*)::int AS n FROM job_results WHERE job_id = $1', [
+        foreignJob,
+      ]),
+    ).toBe(0);
+    const targets = await targetsOf(hub.db, f.tenantId, jobId);
+    expect(targets.get(f.otherDev)?.status).toBe('queued');
+    expect((await targetsOf(hub.db, other.tenantId, foreignJob)).get(other.snmpDev)?.status).toBe('queued');
+  });
+
+  it('stores samples of its own devices once and rejects the others', async () => {
+    const f = await fixture();
+    const counter64 = sample(f.snmpDev, {
+      type: 'Counter64',
+      oid: '1.3.6.1.2.1.31.1.1.1.6.1',
+      valueNum: 18446744073709552000,
+      valueText: '18446744073709551615',
+    });
+    const gauge = sample(f.v3Dev, { type: 'OctetString', valueNum: undefined, valueText: 'up\u0000' });
+    const foreign = sample(f.otherDev);
+    const lone = sample(f.loneDev);
+    const items = [counter64, gauge, foreign, lone];
+    const rejectedBefore = await metric('drm_hub_ingest_rejected_total', 'sample');
+
+    await mqtt.deliver('results', agentA(f), { items });
+    const ack = lastAck(f.agentA);
+    expect(ack.committed).toEqual([counter64.id, gauge.id]);
+    expect(ack.rejected?.map((r) => r.id)).toEqual([foreign.id, lone.id]);
+    expect(await metric('drm_hub_ingest_rejected_total', 'sample')).toBe(rejectedBefore + 2);
+    await mqtt.deliver('results', agentA(f), { items });
+    expect(lastAck(f.agentA).committed).toEqual([counter64.id, gauge.id]);
+
+    const { rows } = await hub.db.withTenant(f.tenantId, (q) =>
+      q.query<Record<string, unknown>>(
+        `SELECT id, device_id, schedule_id, oid, name, value_num, value_text FROM samples ORDER BY oid`,
+      ),
+    );
+    expect(rows).toEqual([
+      {
+        id: gauge.id,
+        device_id: f.v3Dev,
+        schedule_id: gauge.scheduleId,
+        oid: gauge.oid,
+        name: 'ifInOctets.1',
+        value_num: null,
+        // U+0000 cannot be stored in text: it is replaced rather than failing the batch forever.
+        value_text: 'up\uFFFD',
+      },
+      {
+        id: counter64.id,
+        device_id: f.snmpDev,
+        schedule_id: counter64.scheduleId,
+        oid: counter64.oid,
+        name: 'ifInOctets.1',
+        value_num: 18446744073709552000,
+        value_text: '18446744073709551615',
+      },
+    ]);
+  });
+
+  it('mixes results and samples in one transaction and acks them in batch order', async () => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);
+    const items = [sample(f.snmpDev), result(jobId, f.snmpDev), sample(f.v3Dev)];
+    await mqtt.deliver('results', agentA(f), { items });
+    expect(lastAck(f.agentA).committed).toEqual(items.map((i) => i.id));
+  });
+
+  it('publishes no ack when the transaction fails, so the agent sends the batch again', async () => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);
+    const broken = new FakeMqttHub();
+    const db = hub.db;
+    const failing: Db = {
+      engine: db.engine,
+      // Runs the batch's statements, then fails the transaction as a lost connection would.
+      withTenant: (ctx, fn) =>
+        db.withTenant(ctx, async (q) => {
+          await fn(q);
+          throw new Error('commit failed');
+        }),
+      asSystem: (fn) => db.asSystem(fn),
+      asOwner: (fn) => db.asOwner(fn),
+      ping: () => db.ping(),
+      close: async () => {},
+    };
+    registerIngestion(broken, { db: failing, log: silentLog });
+    await expect(broken.deliver('results', agentA(f), { items: [result(jobId, f.snmpDev)] })).rejects.toThrow(
+      'commit failed',
+    );
+    expect(broken.published).toEqual([]);
+    expect(await resultRows(f, jobId)).toBe(0);
+  });
+});
