@@ -15,10 +15,10 @@ describe('ops endpoints', () => {
     expect(res.body).toBe('{"status":"ok"}');
   });
 
-  it('GET /ready reports the database check', async () => {
+  it('GET /ready reports the database and broker checks', async () => {
     const res = await hub.call(null, 'GET', '/ready');
     expect(res.statusCode).toBe(200);
-    expect(res.json()).toMatchObject({ status: 'ready', checks: { database: { ok: true } } });
+    expect(res.json()).toEqual({ status: 'ready', checks: { broker: { ok: true }, database: { ok: true } } });
   });
 
   it('GET /ready answers 503 naming the check that fails', async () => {
@@ -30,7 +30,11 @@ describe('ops endpoints', () => {
       expect(res.statusCode).toBe(503);
       expect(res.json()).toEqual({
         status: 'not-ready',
-        checks: { database: { ok: true }, 'test-broken': { ok: false, error: 'broker unreachable' } },
+        checks: {
+          broker: { ok: true },
+          database: { ok: true },
+          'test-broken': { ok: false, error: 'broker unreachable' },
+        },
       });
     } finally {
       hub.app.readyChecks.delete('test-broken');

@@ -283,15 +283,21 @@ describe('revocation', () => {
   });
 });
 
-// A second app on the same database, decorated before it is ready, as the broker plugin will be.
+// A second app on the same database whose revocation hook the test observes.
 async function appWithHook(hook: (tenantId: string, agentId: string) => void): Promise<FastifyInstance> {
   const app = await buildApp({
-    config: loadConfig({ LOG_LEVEL: 'silent', DATA_DIR: '/nonexistent-test-data' }),
+    config: loadConfig({
+      LOG_LEVEL: 'silent',
+      DATA_DIR: '/nonexistent-test-data',
+      MQTT_PORT: '0',
+      HOST: '127.0.0.1',
+    }),
     db: hub.db,
     logger: pino({ level: 'silent' }),
     secrets: new SecretBox(randomBytes(32), 'test'),
   });
-  app.decorate('agentRevoked', hook);
+  // The broker plugin installed its own hook; this test watches the route's call instead.
+  app.agentRevoked = hook;
   await app.ready();
   return app;
 }

@@ -494,7 +494,12 @@ describe('sealed secrets', () => {
       },
     });
     const app = await buildApp({
-      config: loadConfig({ LOG_LEVEL: 'trace', DATA_DIR: '/nonexistent-test-data' }),
+      config: loadConfig({
+        LOG_LEVEL: 'trace',
+        DATA_DIR: '/nonexistent-test-data',
+        MQTT_PORT: '0',
+        HOST: '127.0.0.1',
+      }),
       db: hub.db,
       logger: pino({ level: 'trace' }, sink),
       secrets: hub.app.secrets,

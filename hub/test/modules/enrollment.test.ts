@@ -108,7 +108,8 @@ describe('enrollment flow', () => {
       tenantId: s.tenantId,
       siteId: s.siteId,
       mqtt: {
-        url: 'mqtt://hub.example.net:1883',
+        // The embedded broker's real port: the test hub runs it on a free one.
+        url: `mqtt://hub.example.net:${hub.app.mqtt.port}`,
         username: `agent-${body.agentId}`,
         password: body.mqtt.password,
       },
@@ -413,6 +414,13 @@ describe('MQTT URL handed to agents', () => {
     ],
   ])('%j with Host %s → %s', (config, host, expected) => {
     expect(agentMqttUrl({ ...base, ...config }, host)).toBe(expected);
+  });
+
+  it('names the port the embedded broker is bound to, not MQTT_PORT=0', () => {
+    expect(agentMqttUrl({ ...base, MQTT_PORT: 0 }, 'hub.local:8080', 43455)).toBe('mqtt://hub.local:43455');
+    expect(agentMqttUrl({ ...base, MQTT_URL: 'mqtt://broker:1883' }, 'hub.local', 43455)).toBe(
+      'mqtt://broker:1883',
+    );
   });
 
   it.each([

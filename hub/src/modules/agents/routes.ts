@@ -4,8 +4,7 @@ import { Agent, AgentQuery, AgentUpdate, ErrorBody, pageOf } from '@drm/protocol
 import { Errors } from '../../errors.js';
 import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
 import { TenantIdParams } from '../../lib/schemas.js';
-import { writeAudit } from '../audit/repo.js';
-import { auditActor } from '../audit/actor.js';
+import { auditRequest } from '../audit/actor.js';
 import { getSite } from '../sites/repo.js';
 import { access, requireRole } from '../tenancy/scope.js';
 import * as repo from './repo.js';
@@ -102,8 +101,7 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
           siteId,
           ...(siteId && siteId !== before.siteId && { fromSiteId: before.siteId }),
         };
-        await writeAudit(q, a.tenantId, {
-          ...auditActor(req),
+        await auditRequest(q, req, {
           action: 'agent.update',
           targetType: 'agent',
           targetId: before.id,
@@ -139,8 +137,7 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
           kind: 'agent.revoked',
           summary: `agent ${revoked.name} revoked`,
         });
-        await writeAudit(q, a.tenantId, {
-          ...auditActor(req),
+        await auditRequest(q, req, {
           action: 'agent.revoke',
           targetType: 'agent',
           targetId: revoked.id,

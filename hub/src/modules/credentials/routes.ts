@@ -12,8 +12,7 @@ import {
 import { Errors, withDetails } from '../../errors.js';
 import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
 import { NoContent, TenantIdParams } from '../../lib/schemas.js';
-import { auditActor } from '../audit/actor.js';
-import { writeAudit } from '../audit/repo.js';
+import { auditRequest } from '../audit/actor.js';
 import { agentsUsingCredential, bumpConfigRevisions, notifyConfigChanged } from '../devices/agent-config.js';
 import { access, requireRole } from '../tenancy/scope.js';
 import { applyUpdate, changedFields, fromCreate } from './compose.js';
@@ -114,8 +113,7 @@ export const credentialRoutes: FastifyPluginAsync = async (app) => {
             secret: sealed,
             keyId: app.secrets.keyId,
           });
-          await writeAudit(q, a.tenantId, {
-            ...auditActor(req),
+          await auditRequest(q, req, {
             action: 'credential.create',
             targetType: 'credential',
             targetId: id,
@@ -197,8 +195,7 @@ export const credentialRoutes: FastifyPluginAsync = async (app) => {
           // Agents hold the devices' access material: a rotated secret must reach them.
           const agents = await agentsUsingCredential(q, current.id);
           await bumpConfigRevisions(q, agents);
-          await writeAudit(q, a.tenantId, {
-            ...auditActor(req),
+          await auditRequest(q, req, {
             action: 'credential.update',
             targetType: 'credential',
             targetId: current.id,
@@ -230,8 +227,7 @@ export const credentialRoutes: FastifyPluginAsync = async (app) => {
         const users = await repo.credentialUsers(q, current.id);
         if (users.devices.length > 0 || users.schedules.length > 0) throw inUse(current.name, users);
         await repo.deleteCredential(q, current.id);
-        await writeAudit(q, a.tenantId, {
-          ...auditActor(req),
+        await auditRequest(q, req, {
           action: 'credential.delete',
           targetType: 'credential',
           targetId: current.id,

@@ -4,8 +4,7 @@ import { Device, DeviceCreate, DeviceQuery, DeviceUpdate, ErrorBody, pageOf } fr
 import { Errors, withDetails } from '../../errors.js';
 import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
 import { NoContent, TenantIdParams } from '../../lib/schemas.js';
-import { auditActor } from '../audit/actor.js';
-import { writeAudit } from '../audit/repo.js';
+import { auditRequest } from '../audit/actor.js';
 import { access, requireRole } from '../tenancy/scope.js';
 import { agentSet, bumpConfigRevisions, notifyConfigChanged } from './agent-config.js';
 import { checkDeviceReferences } from './references.js';
@@ -95,8 +94,7 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
           await checkDeviceReferences(q, req.body);
           const device = await repo.insertDevice(q, a.tenantId, req.body);
           await bumpConfigRevisions(q, agentSet(device.agentId));
-          await writeAudit(q, a.tenantId, {
-            ...auditActor(req),
+          await auditRequest(q, req, {
             action: 'device.create',
             targetType: 'device',
             targetId: device.id,
@@ -156,8 +154,7 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
           const agents = reachesAgents ? agentSet(before.agentId, device.agentId) : [];
           await bumpConfigRevisions(q, agents);
           if (changed.length > 0) {
-            await writeAudit(q, a.tenantId, {
-              ...auditActor(req),
+            await auditRequest(q, req, {
               action: 'device.update',
               targetType: 'device',
               targetId: device.id,
@@ -188,8 +185,7 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
         const device = await repo.deleteDevice(q, req.params.id);
         if (!device) throw new Errors.NOT_FOUND('Device');
         await bumpConfigRevisions(q, agentSet(device.agentId));
-        await writeAudit(q, a.tenantId, {
-          ...auditActor(req),
+        await auditRequest(q, req, {
           action: 'device.delete',
           targetType: 'device',
           targetId: device.id,

@@ -39,7 +39,7 @@ export const enrollRoutes: FastifyPluginAsync = async (app) => {
         throw new Errors.RATE_LIMITED(wait);
       }
       // Before the token is spent: a token must not be used up on a reply we cannot give.
-      const url = agentMqttUrl(app.config, req.headers.host);
+      const url = agentMqttUrl(app.config, req.headers.host, app.hasDecorator('mqtt') ? app.mqtt.port : null);
       if (!url)
         throw new Errors.VALIDATION(
           'The Host header is missing or malformed; set MQTT_PUBLIC_URL on the hub',

@@ -27,11 +27,17 @@ export function hostOf(hostHeader: string | undefined): string | null {
 /**
  * The MQTT URL handed to an enrolling agent: MQTT_PUBLIC_URL when set; else the external
  * broker of MQTT_URL; else the embedded broker on the host the agent used to reach the hub
- * (it evidently resolves from the agent's network). Null when none of these is known.
+ * (it evidently resolves from the agent's network), on the port it is bound to. Null when
+ * none of these is known.
  */
-export function agentMqttUrl(config: MqttConfig, hostHeader: string | undefined): string | null {
+export function agentMqttUrl(
+  config: MqttConfig,
+  hostHeader: string | undefined,
+  boundPort: number | null = null,
+): string | null {
   if (config.MQTT_PUBLIC_URL) return forAgents(config.MQTT_PUBLIC_URL);
   if (config.MQTT_URL) return forAgents(config.MQTT_URL);
   const host = hostOf(hostHeader);
-  return host ? `mqtt://${host}:${config.MQTT_PORT}` : null;
+  // The port the embedded broker really listens on: MQTT_PORT=0 picks one at start.
+  return host ? `mqtt://${host}:${boundPort ?? config.MQTT_PORT}` : null;
 }

@@ -12,8 +12,7 @@ import { Errors } from '../../errors.js';
 import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
 import { NoContent, TenantIdParams } from '../../lib/schemas.js';
 import { hashToken, newToken } from '../../security/tokens.js';
-import { writeAudit } from '../audit/repo.js';
-import { auditActor } from '../audit/actor.js';
+import { auditRequest } from '../audit/actor.js';
 import { getSite } from '../sites/repo.js';
 import { requireRole } from '../tenancy/scope.js';
 import * as repo from './repo.js';
@@ -80,8 +79,7 @@ export const enrollmentTokenRoutes: FastifyPluginAsync = async (app) => {
           createdBy: a.userId,
         });
         const details = { siteId, ttlMinutes, expiresAt: iso(created.expiresAt) };
-        await writeAudit(q, a.tenantId, {
-          ...auditActor(req),
+        await auditRequest(q, req, {
           action: 'enrollment-token.create',
           targetType: 'enrollment-token',
           targetId: created.id,
@@ -111,8 +109,7 @@ export const enrollmentTokenRoutes: FastifyPluginAsync = async (app) => {
       await app.db.withTenant(a, async (q) => {
         const revoked = await repo.revokeToken(q, req.params.id);
         if (revoked) {
-          await writeAudit(q, a.tenantId, {
-            ...auditActor(req),
+          await auditRequest(q, req, {
             action: 'enrollment-token.revoke',
             targetType: 'enrollment-token',
             targetId: revoked.id,

@@ -13,8 +13,7 @@ import type { Queryable } from '../../db/types.js';
 import { Errors, withDetails } from '../../errors.js';
 import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
 import { NoContent, TenantIdParams } from '../../lib/schemas.js';
-import { auditActor } from '../audit/actor.js';
-import { writeAudit } from '../audit/repo.js';
+import { auditRequest } from '../audit/actor.js';
 import { bumpConfigRevisions, notifyConfigChanged } from '../devices/agent-config.js';
 import { access, requireRole } from '../tenancy/scope.js';
 import * as repo from './repo.js';
@@ -131,8 +130,7 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
         throwIssues(issues);
         const schedule = await repo.insertSchedule(q, a.tenantId, req.body);
         const agents = await bumpAgentsOf(q, schedule.deviceIds);
-        await writeAudit(q, a.tenantId, {
-          ...auditActor(req),
+        await auditRequest(q, req, {
           action: 'schedule.create',
           targetType: 'schedule',
           targetId: schedule.id,
@@ -190,8 +188,7 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
         const agents =
           changed.length > 0 ? await bumpAgentsOf(q, [...before.deviceIds, ...schedule.deviceIds]) : [];
         if (changed.length > 0) {
-          await writeAudit(q, a.tenantId, {
-            ...auditActor(req),
+          await auditRequest(q, req, {
             action: 'schedule.update',
             targetType: 'schedule',
             targetId: schedule.id,
@@ -221,8 +218,7 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
         const schedule = await repo.deleteSchedule(q, req.params.id);
         if (!schedule) throw new Errors.NOT_FOUND('Schedule');
         const agents = await bumpAgentsOf(q, schedule.deviceIds);
-        await writeAudit(q, a.tenantId, {
-          ...auditActor(req),
+        await auditRequest(q, req, {
           action: 'schedule.delete',
           targetType: 'schedule',
           targetId: schedule.id,

@@ -5,8 +5,7 @@ import { ErrorBody, PageQuery, pageOf, Site, SiteCreate, SiteUpdate } from '@drm
 import { Errors } from '../../errors.js';
 import { NoContent } from '../../lib/schemas.js';
 import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
-import { writeAudit } from '../audit/repo.js';
-import { auditActor } from '../audit/actor.js';
+import { auditRequest } from '../audit/actor.js';
 import { access, requireRole } from '../tenancy/scope.js';
 import * as repo from './repo.js';
 
@@ -59,8 +58,7 @@ export const siteRoutes: FastifyPluginAsync = async (app) => {
       const a = requireRole(req, 'admin');
       const row = await app.db.withTenant(a, async (q) => {
         const site = await repo.insertSite(q, a.tenantId, req.body);
-        await writeAudit(q, a.tenantId, {
-          ...auditActor(req),
+        await auditRequest(q, req, {
           action: 'site.create',
           targetType: 'site',
           targetId: site.id,
@@ -101,8 +99,7 @@ export const siteRoutes: FastifyPluginAsync = async (app) => {
       const row = await app.db.withTenant(a, async (q) => {
         const site = await repo.updateSite(q, req.params.id, req.body);
         if (site)
-          await writeAudit(q, a.tenantId, {
-            ...auditActor(req),
+          await auditRequest(q, req, {
             action: 'site.update',
             targetType: 'site',
             targetId: site.id,
@@ -130,12 +127,7 @@ export const siteRoutes: FastifyPluginAsync = async (app) => {
       const deleted = await app.db.withTenant(a, async (q) => {
         const ok = await repo.deleteSite(q, req.params.id);
         if (ok)
-          await writeAudit(q, a.tenantId, {
-            ...auditActor(req),
-            action: 'site.delete',
-            targetType: 'site',
-            targetId: req.params.id,
-          });
+          await auditRequest(q, req, { action: 'site.delete', targetType: 'site', targetId: req.params.id });
         return ok;
       });
       if (!deleted) throw new Errors.NOT_FOUND('Site');

@@ -6,7 +6,7 @@ import { Errors } from '../../errors.js';
 import { iso } from '../../lib/paging.js';
 import { currentUser } from '../../plugins/auth.js';
 import { writeAudit } from '../audit/repo.js';
-import { auditActor } from '../audit/actor.js';
+import { auditActor, auditRequest } from '../audit/actor.js';
 import { listUserTenants } from '../auth/repo.js';
 import * as repo from './repo.js';
 import { access, requireRole } from './scope.js';
@@ -119,8 +119,7 @@ export const tenantSelfRoutes: FastifyPluginAsync = async (app) => {
       const a = requireRole(req, 'admin');
       const row = await app.db.withTenant(a, async (q) => {
         const updated = await repo.renameTenant(q, a.tenantId, req.body.name);
-        await writeAudit(q, a.tenantId, {
-          ...auditActor(req),
+        await auditRequest(q, req, {
           action: 'tenant.update',
           targetType: 'tenant',
           targetId: a.tenantId,

@@ -7,8 +7,7 @@ import { Errors } from '../../errors.js';
 import { NoContent } from '../../lib/schemas.js';
 import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
 import { hashPassword } from '../../security/passwords.js';
-import { writeAudit } from '../audit/repo.js';
-import { auditActor } from '../audit/actor.js';
+import { auditRequest } from '../audit/actor.js';
 import { requireRole } from '../tenancy/scope.js';
 import * as repo from './repo.js';
 
@@ -100,8 +99,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
         if (await repo.getMember(q, userId))
           throw new Errors.CONFLICT('That user is already a member of this tenant');
         await repo.insertMembership(q, a.tenantId, userId, role);
-        await writeAudit(q, a.tenantId, {
-          ...auditActor(req),
+        await auditRequest(q, req, {
           action: 'member.add',
           targetType: 'user',
           targetId: userId,
@@ -130,8 +128,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
       const row = await app.db.withTenant(a, async (q) => {
         if (req.body.role !== 'admin') await keepAnAdmin(q, req.params.userId);
         if (!(await repo.setRole(q, req.params.userId, req.body.role))) return null;
-        await writeAudit(q, a.tenantId, {
-          ...auditActor(req),
+        await auditRequest(q, req, {
           action: 'member.update',
           targetType: 'user',
           targetId: req.params.userId,
@@ -160,8 +157,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
         await keepAnAdmin(q, req.params.userId);
         const ok = await repo.deleteMembership(q, req.params.userId);
         if (ok)
-          await writeAudit(q, a.tenantId, {
-            ...auditActor(req),
+          await auditRequest(q, req, {
             action: 'member.remove',
             targetType: 'user',
             targetId: req.params.userId,
