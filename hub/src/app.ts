@@ -3,7 +3,7 @@ import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
-import type { Config } from './config.js';
+import { type Config, DEFAULT_MQTT_PORT } from './config.js';
 import { createDb } from './db/create-db.js';
 import type { Db } from './db/types.js';
 import { createLogger } from './logger.js';
@@ -89,7 +89,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(metricsPlugin);
   await app.register(brokerPlugin, {
     host: config.HOST,
-    port: config.MQTT_PORT,
+    port: config.MQTT_PORT ?? DEFAULT_MQTT_PORT,
+    portFallback: config.MQTT_PORT === undefined,
     url: config.MQTT_URL,
     ...deps.broker,
   });

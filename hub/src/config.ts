@@ -2,13 +2,16 @@ import { z } from 'zod';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-const port = (fallback: number) =>
+const portNumber = () =>
   z.coerce
     .number({ error: 'must be a port number' })
     .int('must be a whole number')
     .min(0, 'must be 0..65535')
-    .max(65535, 'must be 0..65535')
-    .default(fallback);
+    .max(65535, 'must be 0..65535');
+const port = (fallback: number) => portNumber().default(fallback);
+
+/** The embedded broker's port when MQTT_PORT is unset (and free). */
+export const DEFAULT_MQTT_PORT = 1883;
 
 const optionalUrl = (protocols: readonly string[]) =>
   z
@@ -24,7 +27,11 @@ const optionalUrl = (protocols: readonly string[]) =>
 export const ConfigSchema = z.object({
   PORT: port(8080),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
-  MQTT_PORT: port(1883),
+  /**
+   * Unset: 1883, or a free port when 1883 is taken (the port is then printed and handed to
+   * agents at enrollment). Set: exactly this port, or a start-up error naming it.
+   */
+  MQTT_PORT: portNumber().optional(),
   MQTT_URL: optionalUrl(['mqtt', 'mqtts', 'tcp', 'ssl', 'ws', 'wss']),
   DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
   DATA_DIR: z.string().trim().min(1).default('./data'),

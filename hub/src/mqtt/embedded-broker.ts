@@ -25,6 +25,11 @@ export interface TlsListenerOptions {
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
+  /**
+   * When the port is only the default (MQTT_PORT unset) and is taken, listen on a free port
+   * instead of failing; `port` then reports the real one.
+   */
+  portFallback?: boolean | undefined;
   tls?: TlsListenerOptions | undefined;
   verify: VerifyCredentials;
   presence: Presence;
@@ -87,7 +92,18 @@ export class EmbeddedMqttHub implements MqttHub {
   async start(): Promise<void> {
     const { host, port, tls: tlsOpts } = this.opts;
     this.plain = net.createServer((socket) => this.accept(socket));
-    await this.listenOn(this.plain, host, port, 'MQTT_PORT');
+    try {
+      await this.listenOn(this.plain, host, port, 'MQTT_PORT');
+    } catch (err) {
+      if (!this.opts.portFallback || port === 0) throw err;
+      this.opts.log.warn(
+        { err: (err as Error).message },
+        'the default MQTT port is taken; listening on a free port instead (set MQTT_PORT to choose one)',
+      );
+      this.servers.splice(this.servers.indexOf(this.plain), 1);
+      this.plain = net.createServer((socket) => this.accept(socket));
+      await this.listenOn(this.plain, host, 0, 'MQTT_PORT');
+    }
     if (tlsOpts) {
       const [cert, key] = await Promise.all([readFile(tlsOpts.certFile), readFile(tlsOpts.keyFile)]);
       this.secure = tls.createServer({ cert, key }, (socket) => this.accept(socket));

@@ -19,6 +19,8 @@ export interface BrokerPluginOptions {
   host?: string | undefined;
   /** Port of the embedded broker (MQTT_PORT); 0 picks a free one, read back from `app.mqtt.port`. */
   port?: number | undefined;
+  /** The port is the default, not chosen: if it is taken, use a free one rather than fail. */
+  portFallback?: boolean | undefined;
   /** An additional TLS listener of the embedded broker. */
   tls?: TlsListenerOptions | undefined;
   /** An external broker (MQTT_URL): no embedded broker is started. */
@@ -58,6 +60,7 @@ export const brokerPlugin = fp<BrokerPluginOptions>(
       : await EmbeddedMqttHub.create({
           host: opts.host ?? '0.0.0.0',
           port: opts.port ?? 1883,
+          portFallback: opts.portFallback,
           tls: opts.tls,
           verify: (username, password) => verifyAgentPassword(app.db, username, password),
           presence,

@@ -43,7 +43,15 @@ async function cachedHash(password: string): Promise<string> {
 }
 
 /** A hub app on a fresh migrated database (PGlite, or the real server when TEST_DATABASE_URL is set). */
-export async function createTestHub(env: Record<string, string> = {}): Promise<TestHub> {
+export interface TestHubOptions {
+  /** Wire MQTT ingestion, dispatch and config sync (default true, as in production). */
+  agentLink?: boolean;
+}
+
+export async function createTestHub(
+  env: Record<string, string> = {},
+  opts: TestHubOptions = {},
+): Promise<TestHub> {
   const { db, cleanup } = await createTestDb();
   // Port 0 and loopback: every test file gets its own embedded broker on a free port.
   const config = loadConfig({
@@ -58,6 +66,7 @@ export async function createTestHub(env: Record<string, string> = {}): Promise<T
     db,
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     secrets: new SecretBox(randomBytes(32), 'test'),
+    ...(opts.agentLink === false && { agentLink: false }),
   });
   await app.ready();
 

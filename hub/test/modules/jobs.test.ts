@@ -15,7 +15,9 @@ import { createTestHub, type TestHub, type TestUser } from '../helpers/hub.js';
 
 let hub: TestHub;
 beforeAll(async () => {
-  hub = await createTestHub();
+  // The REST side of jobs alone: with no dispatcher wired, jobs stay queued (dispatch over
+  // MQTT has its own tests).
+  hub = await createTestHub({}, { agentLink: false });
 });
 afterAll(async () => {
   await hub?.close();

@@ -20,7 +20,8 @@ describe('loadConfig', () => {
     expect(config).toEqual({
       PORT: 8080,
       HOST: '0.0.0.0',
-      MQTT_PORT: 1883,
+      // Unset: 1883 when free, else a free port (the broker decides at start).
+      MQTT_PORT: undefined,
       MQTT_URL: undefined,
       DATABASE_URL: undefined,
       DATA_DIR: './data',

@@ -1,4 +1,4 @@
-import type { Config } from '../../config.js';
+import { type Config, DEFAULT_MQTT_PORT } from '../../config.js';
 
 type MqttConfig = Pick<Config, 'MQTT_PUBLIC_URL' | 'MQTT_URL' | 'MQTT_PORT'>;
 
@@ -39,5 +39,5 @@ export function agentMqttUrl(
   if (config.MQTT_URL) return forAgents(config.MQTT_URL);
   const host = hostOf(hostHeader);
   // The port the embedded broker really listens on: MQTT_PORT=0 picks one at start.
-  return host ? `mqtt://${host}:${boundPort ?? config.MQTT_PORT}` : null;
+  return host ? `mqtt://${host}:${boundPort ?? config.MQTT_PORT ?? DEFAULT_MQTT_PORT}` : null;
 }
