@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../../src/app.js';
+import type { BrokerPluginOptions } from '../../src/plugins/broker.js';
 import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/types.js';
 import { hashPassword } from '../../src/security/passwords.js';
@@ -46,6 +47,10 @@ async function cachedHash(password: string): Promise<string> {
 export interface TestHubOptions {
   /** Wire MQTT ingestion, dispatch and config sync (default true, as in production). */
   agentLink?: boolean;
+  /** Broker options over the test defaults (127.0.0.1, a free port). */
+  broker?: BrokerPluginOptions;
+  /** Runs after the app is built and before it is ready (handlers, decorators). */
+  beforeReady?: (app: FastifyInstance) => void | Promise<void>;
 }
 
 export async function createTestHub(
@@ -67,7 +72,9 @@ export async function createTestHub(
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
     secrets: new SecretBox(randomBytes(32), 'test'),
     ...(opts.agentLink === false && { agentLink: false }),
+    ...(opts.broker && { broker: opts.broker }),
   });
+  await opts.beforeReady?.(app);
   await app.ready();
 
   const call: TestHub['call'] = (token, method, url, body) =>

@@ -1,15 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import pino from 'pino';
 import { type AgentStatus, EnrollResponse, messageFor, topicFor } from '@drm/protocol';
-import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
 import type { BrokerPluginOptions } from '../../src/plugins/broker.js';
-import { hashPassword } from '../../src/security/passwords.js';
-import { SecretBox } from '../../src/security/secret-box.js';
-import type { Role, TestHub, TestUser } from './hub.js';
-import { createTestDb } from './test-db.js';
+import { createTestHub, type TestHub, type TestUser } from './hub.js';
 
 /**
  * A hub with its MQTT side running, for tests over real MQTT on loopback. Built like
@@ -27,91 +21,16 @@ export interface MqttTestHubOptions {
 }
 
 export async function createMqttTestHub(opts: MqttTestHubOptions = {}): Promise<MqttTestHub> {
-  const { db, cleanup } = await createTestDb();
-  const config = loadConfig({
-    LOG_LEVEL: 'silent',
-    DATA_DIR: '/nonexistent-test-data',
-    HOST: '127.0.0.1',
-    MQTT_PORT: '0',
-  });
-  const app = await buildApp({
-    config,
-    db,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    secrets: new SecretBox(randomBytes(32), 'test'),
-    broker: { host: '127.0.0.1', port: 0, ...opts.broker },
-    // These tests exercise the broker layer alone and register their own channel handlers.
-    agentLink: false,
-  });
-  await opts.beforeReady?.(app);
-  await app.ready();
-
-  const call: TestHub['call'] = (token, method, url, body) =>
-    app.inject({
-      method,
-      url,
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      ...(body !== undefined && { payload: body as object }),
-    });
-
-  return {
-    app,
-    db,
-    call,
-    url: opts.broker?.url ?? `mqtt://127.0.0.1:${app.mqtt.port}`,
-    async tenant(name, o = {}) {
-      const id = randomUUID();
-      await db.asOwner((q) =>
-        q.query('INSERT INTO tenants (id, name, kind, parent_id) VALUES ($1, $2, $3, $4)', [
-          id,
-          name,
-          o.kind ?? (o.parentId ? 'customer' : 'msp'),
-          o.parentId ?? null,
-        ]),
-      );
-      return id;
+  const hub = await createTestHub(
+    {},
+    {
+      broker: { host: '127.0.0.1', port: 0, ...opts.broker },
+      // These tests exercise the broker layer alone and register their own channel handlers.
+      agentLink: false,
+      ...(opts.beforeReady && { beforeReady: opts.beforeReady }),
     },
-    user: (roles, o) => createUser(db, call, roles, o),
-    async close() {
-      await app.close();
-      await cleanup();
-    },
-  };
-}
-
-const DEFAULT_PASSWORD = 'correct horse battery staple';
-// Users are test scaffolding here: one real scrypt hash, shared.
-let userHash: Promise<string> | undefined;
-
-async function createUser(
-  db: TestHub['db'],
-  call: TestHub['call'],
-  roles: Record<string, Role>,
-  opts: { email?: string; password?: string } = {},
-): Promise<TestUser> {
-  const email = opts.email ?? `u-${randomUUID().slice(0, 8)}@example.test`;
-  const password = opts.password ?? DEFAULT_PASSWORD;
-  userHash ??= hashPassword(DEFAULT_PASSWORD);
-  const id = randomUUID();
-  const hash = password === DEFAULT_PASSWORD ? await userHash : await hashPassword(password);
-  await db.asOwner(async (q) => {
-    await q.query('INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)', [
-      id,
-      email,
-      email.split('@')[0],
-      hash,
-    ]);
-    for (const [tenantId, role] of Object.entries(roles)) {
-      await q.query('INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)', [
-        tenantId,
-        id,
-        role,
-      ]);
-    }
-  });
-  const res = await call(null, 'POST', '/api/v1/auth/login', { email, password });
-  if (res.statusCode !== 200) throw new Error(`login failed in test setup: ${res.statusCode} ${res.body}`);
-  return { id, email, password, token: (res.json() as { token: string }).token };
+  );
+  return { ...hub, url: opts.broker?.url ?? `mqtt://127.0.0.1:${hub.app.mqtt.port}` };
 }
 
 /** An agent enrolled through the API, with the admin of its tenant. */
