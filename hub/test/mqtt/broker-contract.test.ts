@@ -39,13 +39,15 @@ function reachable(port: number): Promise<boolean> {
 }
 
 const mosquitto = await reachable(1883);
+// CI provides the broker (.ci/run starts Mosquitto): there a missing peer is a failure, not a skip.
+const skipExternal = !mosquitto && process.env.CI !== 'true';
 
 const modes = [
   { name: 'embedded broker', external: false, skip: false },
   {
-    name: `external broker${mosquitto ? '' : ' (skipped: no MQTT broker on 127.0.0.1:1883)'}`,
+    name: `external broker${skipExternal ? ' (skipped: no MQTT broker on 127.0.0.1:1883)' : ''}`,
     external: true,
-    skip: !mosquitto,
+    skip: skipExternal,
   },
 ];
 

@@ -66,7 +66,8 @@ function renderAcl(agents: TestAgent[]): string {
   );
 }
 
-describe.skipIf(!available)(
+// In CI (which installs mosquitto) a missing binary fails the suite instead of skipping it.
+describe.skipIf(!available && process.env.CI !== 'true')(
   `external broker with deploy/mosquitto-acl.example${available ? '' : ' (skipped: mosquitto is not installed)'}`,
   () => {
     let dir: string;
