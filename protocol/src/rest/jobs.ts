@@ -83,7 +83,8 @@ export const JobResult = z.object({
   id: Uuid,
   jobId: Uuid,
   deviceId: Uuid,
-  agentId: Uuid,
+  /** `null` once the agent that sent the result has been deleted: the result outlives it. */
+  agentId: Uuid.nullable(),
   status: z.enum(['succeeded', 'failed']),
   varbinds: z.array(Varbind).nullable(),
   tr181: z.array(Tr181Value).nullable(),

@@ -1,15 +1,7 @@
-import type { z } from 'zod';
-import { type Job, JobResult, type JobTarget, Uuid } from '@drm/protocol';
+import type { Job, JobResult, JobTarget } from '@drm/protocol';
 import { iso } from '../../lib/paging.js';
 import type { JobRow, TargetRow } from './repo.js';
 import type { MergedResult } from './results-repo.js';
-
-/**
- * `JobResult` with `agentId` nullable: the column is set to NULL when the agent that sent the
- * result is deleted, and the result outlives it.
- */
-export const JobResultItem = JobResult.extend({ agentId: Uuid.nullable() });
-export type JobResultItem = z.infer<typeof JobResultItem>;
 
 export function toTarget(row: TargetRow): JobTarget {
   return {
@@ -43,7 +35,7 @@ export function toJob(row: JobRow, targets?: TargetRow[]): Job {
   } as Job;
 }
 
-export function toResult(r: MergedResult): JobResultItem {
+export function toResult(r: MergedResult): JobResult {
   return {
     id: r.id,
     jobId: r.jobId,

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ErrorBody, PageQuery, pageOf, Uuid } from '@drm/protocol';
+import { ErrorBody, JobResult, PageQuery, pageOf, Uuid } from '@drm/protocol';
 import { Errors } from '../../errors.js';
 import { TenantIdParams } from '../../lib/schemas.js';
 import { access } from '../tenancy/scope.js';
-import { JobResultItem, toResult } from './dto.js';
+import { toResult } from './dto.js';
 import * as repo from './repo.js';
 import {
   decodeResultCursor,
@@ -31,7 +31,7 @@ export const resultRoutes: FastifyPluginAsync = async (app) => {
           'A page may then hold fewer than `limit` items while `nextCursor` still leads on.',
         params: TenantIdParams,
         querystring: ResultQuery,
-        response: { 200: pageOf(JobResultItem), 400: ErrorBody, 404: ErrorBody },
+        response: { 200: pageOf(JobResult), 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (req) => {

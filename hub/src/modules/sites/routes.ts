@@ -3,13 +3,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorBody, PageQuery, pageOf, Site, SiteCreate, SiteUpdate } from '@drm/protocol';
 import { Errors } from '../../errors.js';
-import { NoContent } from '../../lib/schemas.js';
+import { NoContent, TenantIdParams } from '../../lib/schemas.js';
 import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
 import { auditRequest } from '../audit/actor.js';
 import { access, requireRole } from '../tenancy/scope.js';
 import * as repo from './repo.js';
 
-const IdParams = z.object({ tenantId: z.string(), id: z.uuid() });
 const SiteQuery = PageQuery.extend({ q: z.string().trim().max(200).optional() });
 const TAGS = ['sites'];
 
@@ -74,7 +73,12 @@ export const siteRoutes: FastifyPluginAsync = async (app) => {
   r.get(
     '/sites/:id',
     {
-      schema: { tags: TAGS, summary: 'One site', params: IdParams, response: { 200: Site, 404: ErrorBody } },
+      schema: {
+        tags: TAGS,
+        summary: 'One site',
+        params: TenantIdParams,
+        response: { 200: Site, 404: ErrorBody },
+      },
     },
     async (req) => {
       const row = await app.db.withTenant(access(req), (q) => repo.getSite(q, req.params.id));
@@ -89,7 +93,7 @@ export const siteRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: TAGS,
         summary: 'Change a site (admins)',
-        params: IdParams,
+        params: TenantIdParams,
         body: SiteUpdate,
         response: { 200: Site, 404: ErrorBody },
       },
@@ -118,7 +122,7 @@ export const siteRoutes: FastifyPluginAsync = async (app) => {
       schema: {
         tags: TAGS,
         summary: 'Delete a site with no agents or devices left (admins)',
-        params: IdParams,
+        params: TenantIdParams,
         response: { 204: NoContent, 404: ErrorBody, 409: ErrorBody },
       },
     },
