@@ -13,3 +13,4 @@ export * from './paging.js';
 export * from './samples.js';
 export * from './schedules.js';
 export * from './tenants.js';
+export * from './live.js';
