@@ -1,5 +1,6 @@
 export { BUSY_TIMEOUT_MS, DB_FILE, LOCK_FILE } from './database.js';
 export { type DesiredState, DesiredStateTable, type PutConfigOutcome } from './desired-state.js';
+export { DEFAULT_EVENT_QUEUE_MAX, EventQueue, type EventQueueStats } from './event-queue.js';
 export { Identity, IdentityTable } from './identity.js';
 export {
   type CancelOutcome,

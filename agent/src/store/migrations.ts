@@ -106,6 +106,29 @@ const MIGRATIONS: readonly string[] = [
     at      INTEGER NOT NULL
   ) STRICT;
   `,
+  // 2: traps and informs received, waiting for the hub's ack.
+  `
+  CREATE TABLE event_queue (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,  -- arrival order, never reused
+    id          TEXT NOT NULL UNIQUE,               -- the TrapEvent's UUIDv7, what the hub acks
+    body        TEXT NOT NULL,                      -- JSON TrapEvent
+    received_at INTEGER NOT NULL
+  ) STRICT;
+
+  -- Running totals, so that the count bound is checked without scanning the queue.
+  CREATE TABLE event_queue_totals (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    count     INTEGER NOT NULL,
+    dropped   INTEGER NOT NULL  -- oldest events deleted to make room, ever
+  ) STRICT;
+  INSERT INTO event_queue_totals VALUES (1, 0, 0);
+  CREATE TRIGGER event_queue_counted_in AFTER INSERT ON event_queue BEGIN
+    UPDATE event_queue_totals SET count = count + 1 WHERE singleton = 1;
+  END;
+  CREATE TRIGGER event_queue_counted_out AFTER DELETE ON event_queue BEGIN
+    UPDATE event_queue_totals SET count = count - 1 WHERE singleton = 1;
+  END;
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import pino, { type Logger } from 'pino';
 import { dbPath, type OpenedDatabase, openReadOnly, openReadWrite } from './database.js';
 import { DesiredStateTable } from './desired-state.js';
+import { DEFAULT_EVENT_QUEUE_MAX, EventQueue } from './event-queue.js';
 import { IdentityTable } from './identity.js';
 import { Inbox } from './inbox.js';
 import { Meta } from './meta.js';
@@ -15,6 +16,8 @@ export const DEFAULT_OUTBOX_MAX_BYTES = 256 * 1024 * 1024;
 export interface StoreOptions {
   /** Bound of the outbox, in bytes of item JSON. */
   outboxMaxBytes?: number;
+  /** Bound of the trap event queue, in events (default `DEFAULT_EVENT_QUEUE_MAX`). */
+  eventQueueMax?: number;
   log?: Logger;
   /** Clock in epoch milliseconds; tests fix it. */
   now?: () => number;
@@ -41,6 +44,8 @@ export class Store {
   readonly identity: IdentityTable;
   readonly inbox: Inbox;
   readonly outbox: Outbox;
+  /** Traps and informs waiting for the hub's ack. */
+  readonly events: EventQueue;
   readonly desired: DesiredStateTable;
   readonly schedules: ScheduleState;
   readonly meta: Meta;
@@ -65,6 +70,13 @@ export class Store {
     this.quarantine = new Quarantine(db, log, now, readonly);
     this.identity = new IdentityTable(db);
     this.outbox = new Outbox(db, this.quarantine, log, now, maxBytes);
+    this.events = new EventQueue(
+      db,
+      this.quarantine,
+      log,
+      now,
+      options.eventQueueMax ?? DEFAULT_EVENT_QUEUE_MAX,
+    );
     this.inbox = new Inbox(db, this.outbox, this.quarantine, now);
     this.schedules = new ScheduleState(db, this.outbox, this.quarantine, now);
     this.desired = new DesiredStateTable(db, this.schedules, this.quarantine, now);
@@ -114,17 +126,26 @@ export class Store {
   }
 
   /**
-   * Forgets everything: identity, jobs, results not yet acked, desired and schedule state,
-   * meta. For `enroll --force`, which starts over as a new agent. The drop counters restart
+   * Forgets everything: identity, jobs, results and trap events not yet acked, desired and
+   * schedule state, meta. For `enroll --force`, which starts over as a new agent. The drop counters restart
    * from zero; item sequence numbers keep rising.
    */
   reset(): void {
     this.transaction(() => {
       const db = this.#opened.db;
-      for (const table of ['identity', 'inbox', 'outbox', 'desired_state', 'schedule_state', 'meta']) {
+      for (const table of [
+        'identity',
+        'inbox',
+        'outbox',
+        'event_queue',
+        'desired_state',
+        'schedule_state',
+        'meta',
+      ]) {
         db.prepare(`DELETE FROM ${table}`).run();
       }
       db.prepare('UPDATE outbox_totals SET evicted = 0, refused = 0').run();
+      db.prepare('UPDATE event_queue_totals SET dropped = 0').run();
     });
   }
 
