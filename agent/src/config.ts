@@ -12,6 +12,11 @@ export interface AgentConfig {
   logLevel: LogLevel;
   /** UDP port of the trap and inform receiver; 0 picks a free one. */
   trapPort: number;
+  /**
+   * SNMPv1/v2c communities accepted on traps and informs besides those of the devices in the
+   * desired state. SECRET: never logged nor shown in errors.
+   */
+  trapCommunities: readonly string[];
   /** Job targets and polls run at once, in total. */
   maxConcurrency: number;
   /** Job targets and polls run at once against one device. */
@@ -28,6 +33,31 @@ type Source = 'flag' | 'env' | 'file' | 'default';
 const count = (min: number, max: number) =>
   z.int('must be a whole number').min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
 
+/** Comma-separated in flags and variables, a JSON array (or the same text) in the file. */
+const communityList = z
+  .union(
+    [
+      z.string().transform((text) =>
+        text
+          .split(',')
+          .map((c) => c.trim())
+          .filter((c) => c.length > 0),
+      ),
+      z.array(z.string()),
+    ],
+    'must be a comma-separated list or an array of strings',
+  )
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .min(1, 'must not hold an empty community')
+          .max(255, 'holds a community over 255 characters'),
+      )
+      .max(100, 'must hold at most 100 communities'),
+  );
+
 /** Each setting: its flag, its variable, its schema and its default. The one table to extend. */
 const FIELDS = {
   dataDir: {
@@ -43,6 +73,13 @@ const FIELDS = {
     fallback: 'info',
   },
   trapPort: { flag: 'trap-port', env: 'DRM_AGENT_TRAP_PORT', schema: count(0, 65535), fallback: 162 },
+  trapCommunities: {
+    flag: 'trap-communities',
+    env: 'DRM_AGENT_TRAP_COMMUNITIES',
+    schema: communityList,
+    fallback: [],
+    secret: true,
+  },
   maxConcurrency: {
     flag: 'max-concurrency',
     env: 'DRM_AGENT_MAX_CONCURRENCY',
@@ -61,7 +98,10 @@ const FIELDS = {
     schema: count(1, 1_048_576),
     fallback: 256,
   },
-} as const satisfies Record<Key, { flag: string; env: string; schema: z.ZodType; fallback: unknown }>;
+} as const satisfies Record<
+  Key,
+  { flag: string; env: string; schema: z.ZodType; fallback: unknown; secret?: boolean }
+>;
 
 const KEYS = Object.keys(FIELDS) as Key[];
 
@@ -70,6 +110,7 @@ const Merged = z.object({
   dataDir: FIELDS.dataDir.schema,
   logLevel: FIELDS.logLevel.schema,
   trapPort: FIELDS.trapPort.schema,
+  trapCommunities: FIELDS.trapCommunities.schema,
   maxConcurrency: FIELDS.maxConcurrency.schema,
   perDeviceConcurrency: FIELDS.perDeviceConcurrency.schema,
   outboxMaxMb: FIELDS.outboxMaxMb.schema,
@@ -179,8 +220,10 @@ export function loadConfig(sources: ConfigSources = {}): AgentConfig {
     const given = source === 'flag' ? flags[f.flag] : source === 'env' ? envValue : raw;
     const parsed = f.schema.safeParse(raw);
     if (parsed.success) values[key] = parsed.data;
-    else
-      problems.push(`${label}: ${parsed.error.issues[0]?.message ?? 'invalid'} (got ${show(source, given)})`);
+    else {
+      const got = 'secret' in f ? 'value not shown' : `got ${show(source, given)}`;
+      problems.push(`${label}: ${parsed.error.issues[0]?.message ?? 'invalid'} (${got})`);
+    }
   }
   const max = values.maxConcurrency;
   const perDevice = values.perDeviceConcurrency;

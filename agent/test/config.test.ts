@@ -30,6 +30,7 @@ describe('agent configuration', () => {
       dataDir: '/var/lib/drm-agent',
       logLevel: 'info',
       trapPort: 162,
+      trapCommunities: [],
       maxConcurrency: 16,
       perDeviceConcurrency: 2,
       outboxMaxMb: 256,
@@ -40,6 +41,7 @@ describe('agent configuration', () => {
       'DRM_AGENT_DATA_DIR',
       'DRM_AGENT_LOG_LEVEL',
       'DRM_AGENT_TRAP_PORT',
+      'DRM_AGENT_TRAP_COMMUNITIES',
       'DRM_AGENT_MAX_CONCURRENCY',
       'DRM_AGENT_PER_DEVICE_CONCURRENCY',
       'DRM_AGENT_OUTBOX_MAX_MB',
@@ -62,6 +64,7 @@ describe('agent configuration', () => {
       dataDir: join(dir, 'from-file'), // relative to the file's folder
       logLevel: 'debug',
       trapPort: 2162,
+      trapCommunities: [],
       maxConcurrency: 4,
       perDeviceConcurrency: 2,
       outboxMaxMb: 256, // an empty variable counts as unset
@@ -106,9 +109,28 @@ describe('agent configuration', () => {
   it('names the file and key of a bad value in the config file, and reports every problem', () => {
     const path = file('bad.json', { trapPort: '162', color: 'blue', perDeviceConcurrency: 100 });
     expect(problems({ flags: { config: path }, env: {} })).toEqual([
-      `config file ${path}: unknown key 'color' (known: dataDir, logLevel, trapPort, maxConcurrency, perDeviceConcurrency, outboxMaxMb)`,
+      `config file ${path}: unknown key 'color' (known: dataDir, logLevel, trapPort, trapCommunities, maxConcurrency, perDeviceConcurrency, outboxMaxMb)`,
       `config file ${path}: trapPort: must be a whole number (got "162")`,
       `config file ${path}: perDeviceConcurrency: must be at most 64 (got 100)`,
+    ]);
+  });
+
+  it('reads trap communities as a list, and never shows them in an error', () => {
+    expect(loadConfig({ flags: { 'trap-communities': 'alpha, beta,,' }, env: {} }).trapCommunities).toEqual([
+      'alpha',
+      'beta',
+    ]);
+    expect(loadConfig({ env: { DRM_AGENT_TRAP_COMMUNITIES: 'gamma' } }).trapCommunities).toEqual(['gamma']);
+    const path = file('communities.json', { trapCommunities: ['delta', 'epsilon'] });
+    expect(loadConfig({ flags: { config: path }, env: {} }).trapCommunities).toEqual(['delta', 'epsilon']);
+    const secret = 's'.repeat(256);
+    const found = problems({ env: { DRM_AGENT_TRAP_COMMUNITIES: `ok,${secret}` } });
+    expect(found).toEqual([
+      'DRM_AGENT_TRAP_COMMUNITIES: holds a community over 255 characters (value not shown)',
+    ]);
+    const bad = file('bad-communities.json', { trapCommunities: ['fine', 42] });
+    expect(problems({ flags: { config: bad }, env: {} })).toEqual([
+      `config file ${bad}: trapCommunities: must be a comma-separated list or an array of strings (value not shown)`,
     ]);
   });
 
