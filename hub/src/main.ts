@@ -1,12 +1,9 @@
-import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createDb } from './db/create-db.js';
-import { migrate } from './db/migrate.js';
 import { ListenError } from './lib/listen-error.js';
 import { createLogger } from './logger.js';
-import { ensureDemo } from './seed/demo.js';
+import { hubBanner, type RunningHub, startHub } from './server.js';
 
-/** The hub process: config → database → migrations → app → listen. The only process.exit. */
+/** The hub process: config → `startHub` → banner; signals. The only process.exit. */
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -19,49 +16,15 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.LOG_LEVEL);
-  const db = await createDb({ databaseUrl: config.DATABASE_URL, dataDir: config.DATA_DIR, log });
-  await migrate(db, { log });
-  const app = await buildApp({ config, db, logger: log });
-
-  const demo = await ensureDemo(app.db, app.secrets, {
-    password: config.DRM_DEMO_PASSWORD,
-    dataDir: config.DATA_DIR,
-    log,
-  });
-
+  let hub: RunningHub;
   try {
-    // The broker binds MQTT_PORT when the app gets ready, before the HTTP port is opened.
-    await app.ready();
-    await app.listen({ port: config.PORT, host: config.HOST });
+    hub = await startHub(config, log);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const listen =
-      err instanceof ListenError
-        ? err
-        : e.code === 'EADDRINUSE' || e.code === 'EACCES'
-          ? new ListenError('PORT', config.PORT, config.HOST, e)
-          : null;
-    if (!listen) throw err;
-    log.fatal(listen.message);
-    await app.close().catch(() => undefined);
-    await db.close();
+    if (!(err instanceof ListenError)) throw err;
+    log.fatal(err.message);
     process.exit(1);
   }
-  const address = app.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.PORT;
-  const base = `http://localhost:${port}`;
-  const lines = [
-    '',
-    `  DRM hub is up (${db.engine === 'pglite' ? `embedded PostgreSQL in ${config.DATA_DIR}` : 'PostgreSQL'})`,
-    `  API                ${base}/api/v1`,
-    `  API docs           ${base}/docs  (ReDoc: ${base}/redoc)`,
-    `  MQTT for agents    ${app.mqtt.port === null ? 'the external broker of MQTT_URL' : `mqtt://localhost:${app.mqtt.port}`}`,
-  ];
-  if (demo) {
-    lines.push(`  Log in as          ${demo.email}`);
-    lines.push(`  Password           ${demo.password ?? '(set by DRM_DEMO_PASSWORD or changed since)'}`);
-  }
-  process.stdout.write(`${lines.join('\n')}\n\n`);
+  process.stdout.write(hubBanner(hub, config.DATA_DIR));
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -73,17 +36,13 @@ async function main(): Promise<void> {
       process.exit(1);
     }, 10_000);
     force.unref();
-    // The database closes last: the broker's shutdown still records agents going offline.
-    app
-      .close()
-      .then(() => db.close())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          log.error({ err }, 'error during shutdown');
-          process.exit(1);
-        },
-      );
+    hub.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

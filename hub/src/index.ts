@@ -1,0 +1,5 @@
+export { type Config, ConfigError, loadConfig } from './config.js';
+export { ListenError } from './lib/listen-error.js';
+export { createLogger } from './logger.js';
+export { DEMO_EMAIL, DEMO_IDS } from './seed/demo.js';
+export { hubBanner, type RunningHub, startHub } from './server.js';
