@@ -1,0 +1,28 @@
+import type { LiveAgentState, LiveJobState, LiveTarget } from '@drm/protocol';
+
+/**
+ * A job's live state after an update. `job.updated` carries the job's status and progress in
+ * full but only the targets that changed, so targets are merged by device.
+ */
+export function mergeJobState(current: LiveJobState | null, update: LiveJobState): LiveJobState {
+  if (!current || current.jobId !== update.jobId) return update;
+  const targets = new Map<string, LiveTarget>(current.targets.map((t) => [t.deviceId, t]));
+  for (const t of update.targets) targets.set(t.deviceId, { ...targets.get(t.deviceId), ...t });
+  return { ...update, targets: [...targets.values()] };
+}
+
+/** The agents of a tenant after one agent's update; fields the update leaves out are kept. */
+export function mergeAgentStates(
+  current: readonly LiveAgentState[],
+  update: LiveAgentState,
+): LiveAgentState[] {
+  const i = current.findIndex((a) => a.agentId === update.agentId);
+  if (i < 0) return [...current, update];
+  const next = [...current];
+  next[i] = { ...current[i]!, ...definedOnly(update) };
+  return next;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
