@@ -1,9 +1,11 @@
-import { isIPv6 } from 'node:net';
+import dgram from 'node:dgram';
+import { type LookupOneOptions, lookup as dnsLookup } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import snmp from 'net-snmp';
 import type { SetVarbind, SnmpAccess, Varbind } from '@drm/protocol';
 import { type ErrorContext, resultError, SnmpError, toResultError } from './errors.js';
 import { fromRawVarbind, type RawVarbind, toRawVarbind } from './varbinds.js';
-import { type WalkProgress, type WalkResult, walkSubtree } from './walk.js';
+import { type WalkPaging, type WalkProgress, type WalkResult, walkSubtree } from './walk.js';
 
 /** One device as the driver reaches it: the address from `DeviceAccess` and its SNMP access. */
 export interface SnmpTarget {
@@ -52,6 +54,27 @@ interface SessionInternals {
 const GUARD_FACTOR = 3;
 const GUARD_SLACK_MS = 1000;
 
+type LookupCallback = (err: NodeJS.ErrnoException | null, address: string, family: number) => void;
+
+/**
+ * A `dgram.send` to an address goes through `lookup` first, and `dns.lookup` answers even an IP
+ * literal on the next tick: the datagram then waits for whatever the current callback still
+ * does. A walk asks for its next page and then converts the last one, so answer literals at
+ * once and let the request leave before that work. Names still go to `dns.lookup`.
+ */
+function literalLookup(host: string, options: LookupOneOptions | number, callback: LookupCallback): void {
+  const version = isIP(host);
+  if (version !== 0) callback(null, host, version);
+  // dgram passes the family as a number, whatever its type declarations say.
+  else if (typeof options === 'number') dnsLookup(host, options, callback);
+  else dnsLookup(host, options, callback);
+}
+
+/** The `dgram` net-snmp creates its socket with (its `dgramModule` option). */
+const DGRAM = {
+  createSocket: (type: 'udp4' | 'udp6') => dgram.createSocket({ type, lookup: literalLookup }),
+};
+
 function createRawSession(target: SnmpTarget, timing: SnmpTiming): snmp.Session {
   const { host, access } = target;
   const common = {
@@ -60,6 +83,7 @@ function createRawSession(target: SnmpTarget, timing: SnmpTiming): snmp.Session 
     retries: timing.retries,
     backoff: 1,
     transport: isIPv6(host) ? ('udp6' as const) : ('udp4' as const),
+    dgramModule: DGRAM,
   };
   if (access.version !== '3') {
     const version = access.version === '1' ? snmp.Version1 : snmp.Version2c;
@@ -158,15 +182,7 @@ export class SnmpSession {
     maxRepetitions: number,
     opts?: RequestOptions,
   ): Promise<Varbind[]> {
-    if (this.target.access.version === '1') {
-      const error = resultError('not-supported', `${this.label}: GetBulk does not exist in SNMPv1`);
-      return Promise.reject(new SnmpError(error));
-    }
-    // RFC 3416 section 4.2.3: N = min(non-repeaters, L); net-snmp miscounts past L.
-    const n = Math.min(nonRepeaters, oids.length);
-    return this.#request<BulkResult>(oids, opts, (cb) =>
-      this.#raw.getBulk([...oids], n, maxRepetitions, cb),
-    ).then((result) => flattenBulk(result).map(fromRawVarbind));
+    return this.#getBulkRaw(oids, nonRepeaters, maxRepetitions, opts).then((vbs) => vbs.map(fromRawVarbind));
   }
 
   /** One SetRequest; the device applies all varbinds or none (RFC 3416 section 4.2.5). */
@@ -185,17 +201,24 @@ export class SnmpSession {
   walk(oid: string, opts: SessionWalkOptions): Promise<WalkResult> {
     const v1 = this.target.access.version === '1';
     const bulk = opts.method === 'bulk' && !v1;
-    return walkSubtree(
-      oid,
-      {
-        page: (from, signal) =>
-          bulk ? this.getBulk([from], 0, opts.maxRepetitions, { signal }) : this.getNext([from], { signal }),
-        get: (root, signal) => this.get([root], { signal }),
-        // RFC 1157 section 4.1.3: an SNMPv1 agent answers noSuchName past the end of its view.
-        isEndOfView: (error) => v1 && error.snmpStatus === 'noSuchName',
-      },
-      { maxVarbinds: opts.maxVarbinds, onProgress: opts.onProgress, signal: opts.signal, target: this.label },
-    );
+    const paging: WalkPaging<RawVarbind> = {
+      page: (from, signal) =>
+        bulk
+          ? this.#getBulkRaw([from], 0, opts.maxRepetitions, { signal })
+          : this.#request<RawVarbind[]>([from], { signal }, (cb) => this.#raw.getNext([from], cb)),
+      oidOf: (vb) => vb.oid,
+      isException: (vb) => snmp.isVarbindError(vb as snmp.Varbind),
+      convert: (vbs) => vbs.map(fromRawVarbind),
+      get: (root, signal) => this.get([root], { signal }),
+      // RFC 1157 section 4.1.3: an SNMPv1 agent answers noSuchName past the end of its view.
+      isEndOfView: (error) => v1 && error.snmpStatus === 'noSuchName',
+    };
+    return walkSubtree(oid, paging, {
+      maxVarbinds: opts.maxVarbinds,
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+      target: this.label,
+    });
   }
 
   /** Closes the socket; requests still in flight reject with `cancelled`. */
@@ -207,6 +230,24 @@ export class SnmpSession {
     } catch {
       // Already closed underneath (socket error): nothing left to release.
     }
+  }
+
+  /** GetBulk as net-snmp decoded it, in wire order; a walk converts pages itself. */
+  #getBulkRaw(
+    oids: readonly string[],
+    nonRepeaters: number,
+    maxRepetitions: number,
+    opts?: RequestOptions,
+  ): Promise<RawVarbind[]> {
+    if (this.target.access.version === '1') {
+      const error = resultError('not-supported', `${this.label}: GetBulk does not exist in SNMPv1`);
+      return Promise.reject(new SnmpError(error));
+    }
+    // RFC 3416 section 4.2.3: N = min(non-repeaters, L); net-snmp miscounts past L.
+    const n = Math.min(nonRepeaters, oids.length);
+    return this.#request<BulkResult>(oids, opts, (cb) =>
+      this.#raw.getBulk([...oids], n, maxRepetitions, cb),
+    ).then(flattenBulk);
   }
 
   #discovered(): boolean {

@@ -72,6 +72,14 @@ describe('SnmpSession against the net-snmp simulator', () => {
     ]);
   });
 
+  it('reaches a device given by host name as well as by address', async () => {
+    const access = { version: '2c', port: sim.port, community: 'public' } as const;
+    const session = new SnmpSession({ host: 'localhost', access }, timing);
+    sessions.push(session);
+    const [vb] = await session.get([SYS_NAME]);
+    expect(vb).toEqual({ oid: SYS_NAME, type: 'OctetString', value: SIM_GOLDEN.sysName });
+  });
+
   it('gets the next OID', async () => {
     expect(await v2c().getNext([SYS_DESCR])).toEqual([
       { oid: SYS_OBJECT_ID, type: 'ObjectIdentifier', value: SIM_GOLDEN.sysObjectID },

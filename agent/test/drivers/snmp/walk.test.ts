@@ -13,6 +13,9 @@ function pagingOver(tree: Varbind[], per = 3, overrides: Partial<WalkPaging> = {
       const after = tree.filter((vb) => compareOids(vb.oid, oid) > 0).slice(0, per);
       return after.length > 0 ? after : [{ oid, type: 'Null', value: null, error: 'endOfMibView' }];
     },
+    oidOf: (vb) => vb.oid,
+    isException: (vb) => vb.error !== undefined,
+    convert: (vbs) => vbs,
     get: async (oid) => tree.filter((vb) => vb.oid === oid),
     isEndOfView: () => false,
     ...overrides,
@@ -28,8 +31,41 @@ describe('compareOids', () => {
     ['1.3.6.1.2', '1.3.6.1.10', -1],
     ['1.3.6.1.2.1', '1.3.6.1.2', 1],
     ['1.3.6.1', '1.3.6.1', 0],
+    ['1.3.6.1', '1.3.6.1.0', -1],
+    ['1.3.6.12', '1.3.6.1', 1],
+    ['1.3.6.1.2.1.10', '1.3.6.1.2.1.9.1', 1],
+    ['1.3.6.1.4.1.2021.9.1', '1.3.6.1.4.1.2021.10', -1],
+    [
+      '1.3.6.1.4.1.8072.1.2.1.1.4.0.10.1.3.6.1.4.1.2021.10',
+      '1.3.6.1.4.1.8072.1.2.1.1.4.0.10.1.3.6.1.4.1.2021.1',
+      1,
+    ],
   ])('%s vs %s', (a, b, sign) => {
     expect(Math.sign(compareOids(a, b))).toBe(sign);
+  });
+
+  it('agrees with splitting both OIDs into numbers, over random OIDs that share prefixes', () => {
+    const reference = (a: string, b: string) => {
+      const x = a.split('.').map(Number);
+      const y = b.split('.').map(Number);
+      for (let i = 0; i < Math.min(x.length, y.length); i++) {
+        const d = (x[i] ?? 0) - (y[i] ?? 0);
+        if (d !== 0) return Math.sign(d);
+      }
+      return Math.sign(x.length - y.length);
+    };
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const arcs = [0, 1, 2, 9, 10, 11, 99, 100, 2021, 4294967295];
+    const oid = () => Array.from({ length: 2 + random(6) }, () => arcs[random(arcs.length)]).join('.');
+    for (let i = 0; i < 2000; i++) {
+      const a = oid();
+      const b = random(2) === 0 ? oid() : `${a.slice(0, random(a.length))}${random(10)}`;
+      expect(Math.sign(compareOids(a, b)), `${a} vs ${b}`).toBe(reference(a, b));
+    }
   });
 });
 
@@ -103,6 +139,68 @@ describe('walkSubtree', () => {
   it('gets the root itself when it is an instance with nothing under it', async () => {
     const result = await walkSubtree('1.3.6.1.2.1.1.1.0', pagingOver(tree), opts);
     expect(result).toMatchObject({ stop: 'end', varbinds: [tree[0]] });
+  });
+
+  it('asks for the next page before it converts the one just read', async () => {
+    const calls: string[] = [];
+    const base = pagingOver(tree, 2);
+    const paging: WalkPaging = {
+      ...base,
+      page: (oid, signal) => {
+        calls.push(`page ${oid}`);
+        return base.page(oid, signal);
+      },
+      convert: (vbs) => {
+        calls.push(`convert ${vbs.at(-1)?.oid}`);
+        return vbs;
+      },
+    };
+    const result = await walkSubtree(ROOT, paging, opts);
+    expect(result).toMatchObject({ stop: 'end', varbinds: table, pages: 4 });
+    expect(calls).toEqual([
+      `page ${ROOT}`,
+      `page ${ROOT}.1.1.2`,
+      `convert ${ROOT}.1.1.2`,
+      `page ${ROOT}.1.2.2`,
+      `convert ${ROOT}.1.2.2`,
+      `page ${ROOT}.1.3.2`,
+      `convert ${ROOT}.1.3.2`,
+      // The last page leaves the subtree: no request after it.
+      'convert 1.3.6.1.2.1.31.1.0',
+    ]);
+  });
+
+  it('asks for nothing past a page that fills maxVarbinds', async () => {
+    const asked: string[] = [];
+    const base = pagingOver(tree, 2);
+    const paging: WalkPaging = {
+      ...base,
+      page: (oid, signal) => {
+        asked.push(oid);
+        return base.page(oid, signal);
+      },
+    };
+    const result = await walkSubtree(ROOT, paging, { ...opts, maxVarbinds: 3 });
+    expect(result).toMatchObject({ stop: 'limit', pages: 2 });
+    expect(result.varbinds).toEqual(table.slice(0, 3));
+    expect(asked).toEqual([ROOT, `${ROOT}.1.1.2`]);
+  });
+
+  it('abandons the request made ahead of a page that turns out out of order', async () => {
+    const signals: (AbortSignal | undefined)[] = [];
+    const outOfOrder = [int(`${ROOT}.1.2.1`), int(`${ROOT}.1.1.1`), int(`${ROOT}.1.3.1`)];
+    const paging = pagingOver(tree, 3, {
+      page: (_oid, signal) => {
+        signals.push(signal);
+        // The first page is out of order; the one asked for ahead of it never answers.
+        return signals.length === 1 ? Promise.resolve(outOfOrder) : new Promise<Varbind[]>(() => {});
+      },
+    });
+    const result = await walkSubtree(ROOT, paging, opts);
+    expect(result).toMatchObject({ stop: 'error', error: { code: 'protocol' }, pages: 1 });
+    expect(result.varbinds).toEqual(outOfOrder.slice(0, 1));
+    expect(signals).toHaveLength(2);
+    expect(signals[1]?.aborted).toBe(true);
   });
 
   it('stops before the next page once the signal aborts, reporting progress on the way', async () => {
