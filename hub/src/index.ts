@@ -3,3 +3,4 @@ export { ListenError } from './lib/listen-error.js';
 export { createLogger } from './logger.js';
 export { DEMO_EMAIL, DEMO_IDS } from './seed/demo.js';
 export { hubBanner, type RunningHub, startHub } from './server.js';
+export { attachDemoDevice, DEMO_SCHEDULE_NAME, demoEnrollmentToken } from './seed/demo-agent.js';

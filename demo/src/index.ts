@@ -1,0 +1,6 @@
+export {
+  octetsAfter,
+  type SimulatedDevice,
+  type SimulatedDeviceOptions,
+  startSimulatedDevice,
+} from './simulated-device.js';
