@@ -15,6 +15,7 @@ import { type BrokerPluginOptions, brokerPlugin } from './plugins/broker.js';
 import { dbPlugin } from './plugins/db.js';
 import { docsPlugin } from './plugins/docs.js';
 import { installErrorHandler } from './plugins/error-handler.js';
+import { type LivePluginOptions, livePlugin } from './plugins/live.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import type { SecretBox } from './security/secret-box.js';
 import { loadSecretBox } from './security/hub-key.js';
@@ -43,6 +44,8 @@ export interface AppDeps {
    * alone turn it off to register their own channel handlers.
    */
   agentLink?: boolean;
+  /** Live stream settings (heartbeat, slow-client bounds); defaults suit production. */
+  live?: LivePluginOptions;
 }
 
 /** Builds the hub's Fastify app without listening: tests `inject()`, main.ts listens. */
@@ -94,6 +97,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     url: config.MQTT_URL,
     ...deps.broker,
   });
+  // Before the agent link, which feeds it; its routes come with the features, after auth.
+  await app.register(livePlugin, deps.live ?? {});
   if (deps.agentLink !== false) await app.register(agentLinkPlugin);
   await app.register(docsPlugin, { version: HUB_VERSION });
   await app.register(authPlugin);

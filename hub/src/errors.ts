@@ -21,6 +21,7 @@ export const Errors = {
   BAD_REQUEST: createError('BAD_REQUEST', '%s', 400),
   PAYLOAD_TOO_LARGE: createError('PAYLOAD_TOO_LARGE', 'Request body is too large', 413),
   UNSUPPORTED_MEDIA_TYPE: createError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json', 415),
+  UPGRADE_REQUIRED: createError('UPGRADE_REQUIRED', 'This endpoint speaks WebSocket: %s', 426),
   RATE_LIMITED: createError('RATE_LIMITED', 'Too many attempts; try again in %s seconds', 429),
   UNAVAILABLE: createError('UNAVAILABLE', '%s', 503),
   INTERNAL: createError('INTERNAL', 'Something went wrong on our side; it has been logged', 500),

@@ -8,6 +8,7 @@ import { enrollRoutes } from './enrollment/enroll-routes.js';
 import { enrollmentTokenRoutes } from './enrollment/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
+import { liveJobEventRoutes, liveRoutes } from '../live/routes.js';
 import { jobRoutes } from './jobs/routes.js';
 import { sampleRoutes } from './samples/routes.js';
 import { scheduleRoutes } from './schedules/routes.js';
@@ -16,7 +17,13 @@ import { tenantRoutes, tenantSelfRoutes } from './tenancy/routes.js';
 import { userRoutes } from './users/routes.js';
 
 /** Routes outside any tenant: ops endpoints, auth, the tenant list, agent enrollment. */
-export const features: readonly FastifyPluginAsync[] = [healthRoutes, authRoutes, tenantRoutes, enrollRoutes];
+export const features: readonly FastifyPluginAsync[] = [
+  healthRoutes,
+  authRoutes,
+  tenantRoutes,
+  enrollRoutes,
+  liveRoutes,
+];
 
 /** Routes under /api/v1/tenants/:tenantId; the scope checks the caller's role first. */
 export const tenantFeatures: readonly FastifyPluginAsync[] = [
@@ -27,6 +34,7 @@ export const tenantFeatures: readonly FastifyPluginAsync[] = [
   enrollmentTokenRoutes,
   agentRoutes,
   jobRoutes,
+  liveJobEventRoutes,
   scheduleRoutes,
   sampleRoutes,
   eventRoutes,

@@ -8,6 +8,7 @@ import {
   type SnmpVersion,
 } from '@drm/protocol';
 import type { Db, Queryable } from '../db/types.js';
+import type { LiveNotifier } from '../live/notifier.js';
 import { createAccessResolver } from '../modules/credentials/device-access.js';
 import { MAX_TARGETS_PER_DISPATCH, splitDispatch } from '../modules/jobs/dispatch-messages.js';
 import * as repo from '../modules/jobs/dispatch-repo.js';
@@ -22,6 +23,8 @@ export interface MqttJobDispatcherDeps {
   mqtt: Pick<MqttHub, 'publish'>;
   secrets: SecretBox;
   log: DispatchLog;
+  /** Live views, told after each committed status change. */
+  live?: Pick<LiveNotifier, 'jobChanged'> | undefined;
 }
 
 export interface MqttJobDispatcher extends Required<JobDispatcher> {
@@ -117,6 +120,7 @@ export function createMqttJobDispatcher({
   mqtt,
   secrets,
   log,
+  live,
 }: MqttJobDispatcherDeps): MqttJobDispatcher {
   /** Publishes each agent's bodies in order; returns, per agent, the devices handed to the broker. */
   async function publish(
@@ -145,12 +149,15 @@ export function createMqttJobDispatcher({
 
   /** Sends a job's unreceipted targets (queued only, for a first dispatch), or expires them. */
   async function send(tenantId: string, jobId: string, opts: { agentId?: string; queuedOnly?: boolean }) {
+    let changed = false;
     const plan = await db.withTenant(tenantId, async (q) => {
+      changed = false;
       const job = await repo.getDispatchJob(q, jobId);
       if (!job || isTerminalStatus(job.status) || job.cancelRequested) return null;
       if (job.overdue) {
         await repo.finishActiveTargets(q, tenantId, jobId, 'expired', EXPIRED);
         await recomputeJobStatus(q, tenantId, jobId);
+        changed = true;
         log.info({ tenantId, jobId }, 'job expired before dispatch');
         return null;
       }
@@ -160,10 +167,12 @@ export function createMqttJobDispatcher({
       if (prepared.failures.length > 0) {
         await failTargets(q, tenantId, jobId, prepared.failures);
         await recomputeJobStatus(q, tenantId, jobId);
+        changed = true;
         log.warn({ tenantId, jobId, failed: prepared.failures.length }, 'job targets cannot be dispatched');
       }
       return prepared;
     });
+    if (changed) live?.jobChanged(tenantId, jobId);
     if (!plan || plan.sends.length === 0) return;
     const sent = await publish(tenantId, jobId, plan.sends);
     if (sent.size === 0) return;
@@ -175,6 +184,7 @@ export function createMqttJobDispatcher({
       await repo.markDispatched(q, tenantId, jobId, pairs, at);
       await recomputeJobStatus(q, tenantId, jobId);
     });
+    live?.jobChanged(tenantId, jobId);
     log.info({ tenantId, jobId, agents: sent.size }, 'job dispatched');
   }
 
@@ -199,6 +209,7 @@ export function createMqttJobDispatcher({
       await repo.finishActiveTargets(q, tenantId, jobId, 'cancelled', CANCELLED_UNRECEIPTED, only);
       await recomputeJobStatus(q, tenantId, jobId);
     });
+    live?.jobChanged(tenantId, jobId);
   }
 
   return {
@@ -231,26 +242,36 @@ export function createMqttJobDispatcher({
  * Expires the targets of jobs past their deadline in every tenant (system context), up to
  * `limit` jobs per call, each in its own transaction. Returns how many targets expired.
  */
-export async function expireOverdueJobs(db: Db, opts: { limit?: number } = {}): Promise<number> {
+export async function expireOverdueJobs(
+  db: Db,
+  opts: { limit?: number; live?: Pick<LiveNotifier, 'jobChanged'> | undefined } = {},
+): Promise<number> {
   const jobs = await db.asSystem((q) => repo.overdueJobs(q, opts.limit ?? 500));
   let expired = 0;
   for (const job of jobs) {
-    expired += await db.asSystem(async (q) => {
+    const n = await db.asSystem(async (q) => {
       const n = await repo.finishActiveTargets(q, job.tenantId, job.id, 'expired', EXPIRED);
       await recomputeJobStatus(q, job.tenantId, job.id);
       return n;
     });
+    if (n > 0) opts.live?.jobChanged(job.tenantId, job.id);
+    expired += n;
   }
   return expired;
 }
 
 /** Runs `expireOverdueJobs` every `everyMs` (default a minute) until `stop()`; runs never overlap. */
-export function startExpirySweep(opts: { db: Db; log: DispatchLog; everyMs?: number }): { stop(): void } {
+export function startExpirySweep(opts: {
+  db: Db;
+  log: DispatchLog;
+  everyMs?: number;
+  live?: Pick<LiveNotifier, 'jobChanged'> | undefined;
+}): { stop(): void } {
   let running = false;
   const timer = setInterval(() => {
     if (running) return;
     running = true;
-    expireOverdueJobs(opts.db)
+    expireOverdueJobs(opts.db, { live: opts.live })
       .then((n) => {
         if (n > 0) opts.log.info({ targets: n }, 'overdue job targets expired');
       })

@@ -1,6 +1,7 @@
 import type { BaseLogger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Db } from '../db/types.js';
+import type { LiveNotifier } from '../live/notifier.js';
 import { configAckHandler } from './handlers/config-ack.js';
 import type { ProgressListener } from './handlers/deps.js';
 import { eventsHandler } from './handlers/events.js';
@@ -19,6 +20,8 @@ export interface IngestionDeps {
   metrics?: Registry | undefined;
   /** Live fan-out of progress events, called after the target was checked against the agent. */
   onProgress?: ProgressListener | undefined;
+  /** Live views, told of committed changes (job and target statuses, samples, traps). */
+  live?: Pick<LiveNotifier, 'jobChanged' | 'samplesStored' | 'trapStored'> | undefined;
   /** Re-pushes an agent's config, for an agent found holding a revision above the hub's. */
   pushConfig?: ((tenantId: string, agentId: string) => Promise<void>) | undefined;
 }
@@ -33,6 +36,7 @@ export function registerIngestion(mqtt: Pick<MqttHub, 'handle' | 'publish'>, dep
     mqtt,
     metrics: ingestMetrics(deps.metrics),
     onProgress: deps.onProgress,
+    live: deps.live,
     pushConfig: deps.pushConfig,
   };
   mqtt.handle('results', resultsHandler(shared));

@@ -22,9 +22,15 @@ export class Presence {
   private readonly touched = new Map<string, number>();
   private readonly touches = new Set<Promise<void>>();
   private readonly touchIntervalMs: number;
+  private readonly changeListeners: ((who: AgentIdentity) => void)[] = [];
 
   constructor(private readonly opts: PresenceOptions) {
     this.touchIntervalMs = opts.touchIntervalMs ?? 5_000;
+  }
+
+  /** Called after a presence change was committed (status message, connection ended), e.g. for live views. */
+  onChange(listener: (who: AgentIdentity) => void): void {
+    this.changeListeners.push(listener);
   }
 
   /** The `status` handler. The hub's receive time is the last-seen time, never the agent's clock. */
@@ -51,8 +57,12 @@ export class Presence {
         }
         return before;
       });
-      if (previous === null) ctx.log.warn('status from an agent that is not in the database');
-      else if (previous !== body.state) ctx.log.info({ state: body.state }, `agent ${body.state}`);
+      if (previous === null) {
+        ctx.log.warn('status from an agent that is not in the database');
+        return;
+      }
+      if (previous !== body.state) ctx.log.info({ state: body.state }, `agent ${body.state}`);
+      this.changed(ctx);
     });
   };
 
@@ -60,13 +70,15 @@ export class Presence {
   disconnected(who: AgentIdentity, at: Date): Promise<void> {
     this.touched.delete(keyOf(who));
     return this.serial(who, async () => {
-      await this.opts.db.withTenant(who.tenantId, async (q) => {
+      const previous = await this.opts.db.withTenant(who.tenantId, async (q) => {
         const before = await markOffline(q, who.agentId, at);
         if (before === 'online') {
           await recordTransition(q, who.tenantId, who.agentId, 'offline', { reason: 'connection ended' });
           this.opts.log.info(who, 'agent offline (connection ended)');
         }
+        return before;
       });
+      if (previous !== null) this.changed(who);
     }).catch((err: unknown) => this.opts.log.warn({ err, ...who }, 'could not mark agent offline'));
   }
 
@@ -86,6 +98,17 @@ export class Presence {
 
   async idle(): Promise<void> {
     await Promise.allSettled([...this.tails.values(), ...this.touches]);
+  }
+
+  private changed(who: AgentIdentity): void {
+    const agent = { tenantId: who.tenantId, agentId: who.agentId };
+    for (const listener of this.changeListeners) {
+      try {
+        listener(agent);
+      } catch (err) {
+        this.opts.log.error({ err, ...agent }, 'presence change listener failed');
+      }
+    }
   }
 
   private serial(who: AgentIdentity, step: () => Promise<void>): Promise<void> {

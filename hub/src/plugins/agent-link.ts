@@ -12,13 +12,16 @@ import { registerIngestion } from '../mqtt/ingest.js';
 export const agentLinkPlugin = fp(
   async (app) => {
     const log = app.log.child({ component: 'mqtt' });
-    const deps = { db: app.db, mqtt: app.mqtt, secrets: app.secrets, log };
+    const live = app.hasDecorator('live') ? app.live.hub : undefined;
+    const deps = { db: app.db, mqtt: app.mqtt, secrets: app.secrets, log, live };
     const configSync = createConfigSync(deps);
     const dispatcher = createMqttJobDispatcher(deps);
     registerIngestion(app.mqtt, {
       db: app.db,
       log,
       metrics: app.metrics,
+      live,
+      onProgress: live && ((tenantId, event) => live.progress(tenantId, event)),
       pushConfig: (tenantId, agentId) => configSync.push(tenantId, [agentId]),
     });
     app.decorate('jobDispatcher', dispatcher);
@@ -27,7 +30,8 @@ export const agentLinkPlugin = fp(
     );
     app.mqtt.onAgentConnected((agent) => configSync.onAgentConnected(agent));
     app.mqtt.onAgentConnected((agent) => dispatcher.resendUnreceipted(agent.tenantId, agent.agentId));
-    const sweep = startExpirySweep({ db: app.db, log });
+    if (live) app.presence.onChange((agent) => live.agentChanged(agent.tenantId, agent.agentId));
+    const sweep = startExpirySweep({ db: app.db, log, live });
     app.addHook('onClose', async () => sweep.stop());
   },
   { name: 'drm-agent-link', dependencies: ['drm-db', 'drm-metrics', 'drm-broker'] },

@@ -11,6 +11,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The hub's side of MQTT: publish to agents, handle their messages, connection events. */
     mqtt: MqttHub;
+    /** Agent presence; `onChange` tells of committed changes (the live stream listens). */
+    presence: Presence;
   }
 }
 
@@ -70,6 +72,7 @@ export const brokerPlugin = fp<BrokerPluginOptions>(
     hub.handle('status', presence.onStatus);
 
     app.decorate<MqttHub>('mqtt', hub);
+    app.decorate('presence', presence);
     app.decorate('agentRevoked', (tenantId: string, agentId: string) => {
       if (hub instanceof EmbeddedMqttHub) hub.revoke(tenantId, agentId);
       else hub.disconnectAgent(tenantId, agentId);

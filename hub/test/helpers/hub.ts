@@ -3,6 +3,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import type { BrokerPluginOptions } from '../../src/plugins/broker.js';
+import type { LivePluginOptions } from '../../src/plugins/live.js';
 import { loadConfig } from '../../src/config.js';
 import type { Db } from '../../src/db/types.js';
 import { hashPassword } from '../../src/security/passwords.js';
@@ -51,6 +52,8 @@ export interface TestHubOptions {
   broker?: BrokerPluginOptions;
   /** Runs after the app is built and before it is ready (handlers, decorators). */
   beforeReady?: (app: FastifyInstance) => void | Promise<void>;
+  /** Live stream settings (short heartbeats, small slow-client bounds). */
+  live?: LivePluginOptions;
 }
 
 export async function createTestHub(
@@ -73,6 +76,7 @@ export async function createTestHub(
     secrets: new SecretBox(randomBytes(32), 'test'),
     ...(opts.agentLink === false && { agentLink: false }),
     ...(opts.broker && { broker: opts.broker }),
+    ...(opts.live && { live: opts.live }),
   });
   await opts.beforeReady?.(app);
   await app.ready();

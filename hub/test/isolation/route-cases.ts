@@ -89,6 +89,7 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'GET /api/v1/tenants/:tenantId/jobs/:id': {},
   'POST /api/v1/tenants/:tenantId/jobs/:id/cancel': {},
   'GET /api/v1/tenants/:tenantId/jobs/:id/results': { query: (i) => ({ deviceId: i.deviceId }) },
+  'GET /api/v1/tenants/:tenantId/jobs/:id/events': { stream: true },
 
   'GET /api/v1/tenants/:tenantId/schedules': { query: (i) => ({ deviceId: i.deviceId }) },
   'POST /api/v1/tenants/:tenantId/schedules': {

@@ -47,6 +47,28 @@ export const LIVE_MAX_CLIENT_FRAME_BYTES = 16 * 1024;
 /** Most topics one connection may hold at once. */
 export const LIVE_MAX_TOPICS = 200;
 
+/**
+ * Close codes the hub uses (RFC 6455 section 7.4.1). A client reconnects with backoff after
+ * any of them except `POLICY` (session ended: log in again).
+ */
+export const LIVE_CLOSE_CODES = {
+  /** The hub is shutting down or restarting. */
+  GOING_AWAY: 1001,
+  /** The session ended (logout, revoked token), or too many bad frames. */
+  POLICY: 1008,
+  /** A client frame larger than `LIVE_MAX_CLIENT_FRAME_BYTES`. */
+  TOO_BIG: 1009,
+  /** The client could not keep up with its topics; it may come back for a fresh snapshot. */
+  TRY_AGAIN_LATER: 1013,
+} as const;
+
+/**
+ * `code` of an `error` frame: `not_found` (the topic does not exist or may not be seen: the
+ * same answer for both), `bad_frame` (not JSON, or not a known frame), `limit` (too many
+ * topics), `busy` (too many subscriptions being opened at once), `unavailable` (try again).
+ */
+export const LIVE_ERROR_CODES = ['not_found', 'bad_frame', 'limit', 'busy', 'unavailable'] as const;
+
 /** Client → hub frames. `ref` is echoed in the answer so a client can match it. */
 export const LiveClientMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('subscribe'), ref: z.string().max(64).optional(), topic: LiveTopic }),
@@ -80,6 +102,9 @@ export type LiveJobState = z.infer<typeof LiveJobState>;
 export const LiveAgentState = z.object({
   tenantId: Uuid,
   agentId: Uuid,
+  /** For display without a separate fetch (added after the first version: optional). */
+  name: z.string().optional(),
+  siteId: Uuid.optional(),
   state: AgentState,
   lastSeenAt: Timestamp.nullable(),
   version: z.string().optional(),

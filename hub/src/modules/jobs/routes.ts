@@ -31,6 +31,7 @@ export const jobRoutes: FastifyPluginAsync = async (app) => {
     db: app.db,
     log: app.log.child({ module: 'jobs' }),
     dispatcher: app.jobDispatcher,
+    live: app.hasDecorator('live') ? app.live.hub : undefined,
   });
   const loadJob = async (ctx: TenantContext, id: string): Promise<Job> => {
     const found = await app.db.withTenant(ctx, async (q) => {

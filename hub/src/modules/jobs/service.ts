@@ -1,6 +1,7 @@
 import type { BaseLogger } from 'pino';
 import { JOB_EXPIRY_SECONDS, type JobCreated, type JobCreateRequest, isTerminalStatus } from '@drm/protocol';
 import type { Db, Queryable } from '../../db/types.js';
+import type { LiveNotifier } from '../../live/notifier.js';
 import { Errors, withDetails } from '../../errors.js';
 import type { AuditInput } from '../audit/repo.js';
 import { writeAudit } from '../audit/repo.js';
@@ -35,6 +36,8 @@ export interface JobServiceDeps {
   log: Pick<BaseLogger, 'info' | 'warn' | 'error'>;
   /** Absent until jobs go out over MQTT: jobs then stay `queued`. */
   dispatcher?: JobDispatcher | undefined;
+  /** Live views, told after a job is created or cancelled (the dispatcher tells its own changes). */
+  live?: Pick<LiveNotifier, 'jobChanged'> | undefined;
 }
 
 export interface JobService {
@@ -85,7 +88,7 @@ async function checkAccess(
   }
 }
 
-export function createJobService({ db, log, dispatcher }: JobServiceDeps): JobService {
+export function createJobService({ db, log, dispatcher, live }: JobServiceDeps): JobService {
   async function afterCommit(what: 'dispatch' | 'cancel', tenantId: string, jobId: string): Promise<void> {
     const send = what === 'dispatch' ? dispatcher?.dispatch : dispatcher?.cancel;
     if (!dispatcher || !send) return;
@@ -120,6 +123,7 @@ export function createJobService({ db, log, dispatcher }: JobServiceDeps): JobSe
         return created;
       });
       log.info({ tenantId: actor.tenantId, jobId: job.id, kind: input.kind }, 'job queued');
+      live?.jobChanged(actor.tenantId, job.id);
       await afterCommit('dispatch', actor.tenantId, job.id);
       return { id: job.id, status: 'queued' };
     },
@@ -144,6 +148,7 @@ export function createJobService({ db, log, dispatcher }: JobServiceDeps): JobSe
         });
         return active;
       });
+      live?.jobChanged(actor.tenantId, jobId);
       if (stillActive > 0) await afterCommit('cancel', actor.tenantId, jobId);
     },
   };

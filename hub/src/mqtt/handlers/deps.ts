@@ -1,5 +1,6 @@
 import type { ProgressEvent } from '@drm/protocol';
 import type { Db } from '../../db/types.js';
+import type { LiveNotifier } from '../../live/notifier.js';
 import type { IngestMetrics } from '../ingest/metrics.js';
 import type { MqttHub } from '../types.js';
 
@@ -12,6 +13,8 @@ export interface HandlerDeps {
   mqtt: Pick<MqttHub, 'publish'>;
   metrics: IngestMetrics;
   onProgress?: ProgressListener | undefined;
+  /** Live views, told of committed changes (job and target statuses, samples, traps). */
+  live?: Pick<LiveNotifier, 'jobChanged' | 'samplesStored' | 'trapStored'> | undefined;
   /** Pushes an agent's desired state again (e.g. after its revision had to jump). */
   pushConfig?: ((tenantId: string, agentId: string) => Promise<void>) | undefined;
 }

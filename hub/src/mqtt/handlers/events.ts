@@ -7,7 +7,7 @@ import type { HandlerDeps } from './deps.js';
  * by the agent's receive time (it may have waited in the agent while the uplink was down),
  * but never later than the hub's, so a fast agent clock cannot date it in the future.
  */
-export function eventsHandler(deps: Pick<HandlerDeps, 'db' | 'metrics'>): InboundHandler<'events'> {
+export function eventsHandler(deps: Pick<HandlerDeps, 'db' | 'metrics' | 'live'>): InboundHandler<'events'> {
   return async (message, ctx) => {
     const trap = message.body;
     const agentTime = new Date(trap.receivedAt);
@@ -15,7 +15,9 @@ export function eventsHandler(deps: Pick<HandlerDeps, 'db' | 'metrics'>): Inboun
     const inserted = await deps.db.withTenant(ctx.tenantId, (q) =>
       insertTrap(q, ctx.tenantId, ctx.agentId, trap, at),
     );
-    if (inserted) deps.metrics.rows.inc({ table: 'events' });
-    else deps.metrics.duplicates.inc({ table: 'events' });
+    if (inserted) {
+      deps.metrics.rows.inc({ table: 'events' });
+      deps.live?.trapStored(ctx.tenantId, trap.id);
+    } else deps.metrics.duplicates.inc({ table: 'events' });
   };
 }

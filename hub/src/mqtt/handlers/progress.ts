@@ -39,7 +39,8 @@ class ProgressThrottle {
   }
 }
 
-type Stored = 'written' | 'foreign' | 'finished';
+/** `started`: written, and the target moved to running (its job's status may have changed). */
+type Stored = 'written' | 'started' | 'foreign' | 'finished';
 
 /** Moves the target to `running` the first time and keeps its latest progress; only this agent's targets. */
 async function store(deps: Pick<HandlerDeps, 'db'>, ctx: InboundContext, e: ProgressEvent): Promise<Stored> {
@@ -61,8 +62,9 @@ async function store(deps: Pick<HandlerDeps, 'db'>, ctx: InboundContext, e: Prog
     if (!target || target.agentId?.toLowerCase() !== ctx.agentId.toLowerCase()) return 'foreign';
     if (isTerminalStatus(target.status)) return 'finished';
     const moved = await applyTargetTransition(q, tenantId, e.jobId, e.deviceId, 'running', { progress });
-    if (moved.kind === 'applied') await recomputeJobStatus(q, tenantId, e.jobId);
-    return 'written';
+    if (moved.kind !== 'applied') return 'written';
+    await recomputeJobStatus(q, tenantId, e.jobId);
+    return 'started';
   });
 }
 
@@ -71,7 +73,7 @@ async function store(deps: Pick<HandlerDeps, 'db'>, ctx: InboundContext, e: Prog
  * latest progress on it, throttled; every checked event goes to `onProgress` for live views.
  */
 export function progressHandler(
-  deps: Pick<HandlerDeps, 'db' | 'onProgress'>,
+  deps: Pick<HandlerDeps, 'db' | 'onProgress' | 'live'>,
   now: () => number = Date.now,
 ): InboundHandler<'progress'> {
   const throttle = new ProgressThrottle();
@@ -89,6 +91,7 @@ export function progressHandler(
         return;
       }
       if (stored === 'finished') return;
+      if (stored === 'started') deps.live?.jobChanged(ctx.tenantId, e.jobId);
       throttle.wrote(key, e, t);
     }
     try {

@@ -19,6 +19,9 @@ interface BatchOutcome {
   rejected: Rejection[];
   inserted: { results: number; samples: number };
   accepted: { results: number; samples: number };
+  /** Jobs whose targets moved, and samples newly stored: for live views, after the commit. */
+  jobsChanged: string[];
+  samplesStored: SampleRecord[];
 }
 
 const pairKey = (jobId: string, deviceId: string) => `${jobId.toLowerCase()}/${deviceId.toLowerCase()}`;
@@ -82,7 +85,7 @@ async function authorizeSamples(
  * finishes it once every part is stored, and until then marks it running. Targets first in
  * key order, then each job once: the lock order every job writer follows.
  */
-async function settleTargets(q: Queryable, tenantId: string, fresh: ResultRecord[]): Promise<void> {
+async function settleTargets(q: Queryable, tenantId: string, fresh: ResultRecord[]): Promise<string[]> {
   const moves = new Map<
     string,
     { jobId: string; deviceId: string; to: TargetStatus; fields: TargetFields }
@@ -116,9 +119,9 @@ async function settleTargets(q: Queryable, tenantId: string, fresh: ResultRecord
   }
   const ordered = [...moves.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, m]) => m);
   for (const m of ordered) await applyTargetTransition(q, tenantId, m.jobId, m.deviceId, m.to, m.fields);
-  for (const jobId of [...new Set(ordered.map((m) => m.jobId.toLowerCase()))].sort()) {
-    await recomputeJobStatus(q, tenantId, jobId);
-  }
+  const jobs = [...new Set(ordered.map((m) => m.jobId.toLowerCase()))].sort();
+  for (const jobId of jobs) await recomputeJobStatus(q, tenantId, jobId);
+  return jobs;
 }
 
 /** Steps of one batch inside its transaction: authorize, persist, settle targets. */
@@ -130,7 +133,7 @@ async function ingestBatch(q: Queryable, ctx: InboundContext, items: ResultItem[
   const okSamples = await authorizeSamples(q, ctx, samples, rejected);
   const inserted = await repo.insertResults(q, ctx.tenantId, ctx.agentId, ctx.receivedAt, okResults);
   const samplesInserted = await repo.insertSamples(q, ctx.tenantId, okSamples);
-  await settleTargets(
+  const jobsChanged = await settleTargets(
     q,
     ctx.tenantId,
     okResults.filter((r) => inserted.has(r.id.toLowerCase())),
@@ -142,6 +145,9 @@ async function ingestBatch(q: Queryable, ctx: InboundContext, items: ResultItem[
     rejected,
     inserted: { results: inserted.size, samples: samplesInserted },
     accepted: { results: okResults.length, samples: okSamples.length },
+    jobsChanged,
+    // A replayed batch stores nothing new; a partly replayed one may repeat a few samples live.
+    samplesStored: samplesInserted > 0 ? okSamples : [],
   };
 }
 
@@ -155,6 +161,8 @@ export function resultsHandler(deps: HandlerDeps): InboundHandler<'results'> {
     const items = uniqueById(message.body.items);
     const outcome = await deps.db.withTenant(ctx.tenantId, (q) => ingestBatch(q, ctx, items));
     const { metrics } = deps;
+    for (const jobId of outcome.jobsChanged) deps.live?.jobChanged(ctx.tenantId, jobId);
+    if (outcome.samplesStored.length > 0) deps.live?.samplesStored(ctx.tenantId, outcome.samplesStored);
     metrics.rows.inc({ table: 'job_results' }, outcome.inserted.results);
     metrics.rows.inc({ table: 'samples' }, outcome.inserted.samples);
     metrics.duplicates.inc({ table: 'job_results' }, outcome.accepted.results - outcome.inserted.results);
