@@ -4,7 +4,8 @@ import { vi } from 'vitest';
 import type { ResultItem, ResultRecord, SampleRecord } from '@drm/protocol';
 import type { Store } from '../../src/store/index.js';
 
-export const quietLog = pino({ enabled: false });
+/** Silent unless DEBUG_COMPONENTS is set, which prints the components' debug log. */
+export const quietLog = pino({ enabled: Boolean(process.env.DEBUG_COMPONENTS), level: 'debug' });
 
 /**
  * Waits until `check` returns true; throws after `ms` of real time. While timers are faked it
