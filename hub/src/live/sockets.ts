@@ -57,6 +57,11 @@ export class LiveSockets {
     return this.#conns.size;
   }
 
+  /** The connections open now (their senders' state, for tests and the bench). */
+  connections(): LiveConnection[] {
+    return [...this.#conns.keys()];
+  }
+
   /** Closes every client with 1001 so it reconnects (to another replica, or to us once back). */
   async closeAll(reason = 'hub shutting down'): Promise<void> {
     clearInterval(this.#timer);
