@@ -34,5 +34,7 @@ export const AgentStatus = z.object({
   inbox: InboxStats.optional(),
   /** Last time the agent heard from the hub (an ack, a job or a config). */
   lastContactAt: Timestamp.optional(),
+  /** Messages from the hub the agent dropped as invalid (size, JSON, version, schema) since it started. */
+  invalidMessages: z.int().min(0).optional(),
 });
 export type AgentStatus = z.infer<typeof AgentStatus>;

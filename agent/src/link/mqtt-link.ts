@@ -138,11 +138,16 @@ export class MqttLink implements Component {
 
   /**
    * Builds, checks and publishes a message at QoS 1 (retained on `status`); resolves with the
-   * message once the broker has it (PUBACK). Rejects with `LinkDownError` when offline or if the
+   * message once the broker has it (PUBACK). `id` sets the envelope id (a batch id the ack will
+   * name); a fresh UUIDv7 otherwise. Rejects with `LinkDownError` when offline or if the
    * connection drops first, and with `OutboundMessageError` when the protocol refuses it.
    */
-  async publish<C extends AgentToHubChannel>(channel: C, body: ChannelBody<C>): Promise<ChannelMessage<C>> {
-    const checked = ChannelMessages[channel].safeParse(messageFor(channel, body));
+  async publish<C extends AgentToHubChannel>(
+    channel: C,
+    body: ChannelBody<C>,
+    options: { id?: string } = {},
+  ): Promise<ChannelMessage<C>> {
+    const checked = ChannelMessages[channel].safeParse(messageFor(channel, body, options));
     if (!checked.success) {
       throw new OutboundMessageError(channel, checked.error.issues[0]?.message ?? 'invalid');
     }

@@ -1,8 +1,18 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type AgentStatus, type Channel, parseMessage, parseTopic, topicFor } from '@drm/protocol';
+import {
+  type AgentStatus,
+  type AgentToHubChannel,
+  type Channel,
+  type ChannelMessage,
+  parseMessage,
+  parseTopic,
+  topicFor,
+} from '@drm/protocol';
+import type { TestHub } from '../../../hub/test/helpers/hub.js';
 import type { TestAgent } from '../../../hub/test/helpers/mqtt.js';
 import { type Identity, Store } from '../../src/store/index.js';
 
@@ -54,18 +64,63 @@ export function publishRaw(
   );
 }
 
-/** Collects every `status` the agent publishes (its last will included) until `stop()`. */
-export function watchStatuses(app: FastifyInstance, agent: Pick<TestAgent, 'tenantId' | 'agentId'>) {
-  const seen: AgentStatus[] = [];
+/** Collects every message the agent publishes on `channel` (a last will included) until `stop()`. */
+export function watch<C extends AgentToHubChannel>(
+  app: FastifyInstance,
+  agent: Pick<TestAgent, 'tenantId' | 'agentId'>,
+  channel: C,
+) {
+  const seen: ChannelMessage<C>[] = [];
+  const sizes: number[] = [];
   const broker = brokerOf(app);
   const listener = (packet: BrokerPacket) => {
     const parsed = parseTopic(packet.topic);
-    if (parsed?.agentId !== agent.agentId || parsed.channel !== 'status') return;
-    const message = parseMessage('status', packet.payload);
-    if (message.ok) seen.push(message.message.body);
+    if (parsed?.agentId !== agent.agentId || parsed.channel !== channel) return;
+    const message = parseMessage(channel, packet.payload);
+    if (!message.ok) throw new Error(`the agent sent an invalid ${channel} message: ${message.error}`);
+    seen.push(message.message);
+    sizes.push(Buffer.byteLength(packet.payload));
   };
   broker.on('publish', listener);
-  return { seen, stop: () => broker.off('publish', listener as (...args: never[]) => void) };
+  return { seen, sizes, stop: () => broker.off('publish', listener as (...args: never[]) => void) };
+}
+
+/** Collects the bodies of every `status` the agent publishes (its last will included). */
+export function watchStatuses(app: FastifyInstance, agent: Pick<TestAgent, 'tenantId' | 'agentId'>) {
+  const w = watch(app, agent, 'status');
+  return {
+    get seen(): AgentStatus[] {
+      return w.seen.map((m) => m.body);
+    },
+    stop: w.stop,
+  };
+}
+
+/**
+ * A device of the agent's site, assigned to the agent, with a v2c community credential.
+ * Defaults point at nothing (TEST-NET-1); give a simulator's address and port to poll it.
+ */
+export async function addDevice(
+  hub: TestHub,
+  agent: TestAgent,
+  opts: { address?: string; port?: number; community?: string; name?: string } = {},
+): Promise<string> {
+  const cred = await hub.call(agent.admin.token, 'POST', `${agent.base}/credentials`, {
+    name: `community-${randomUUID().slice(0, 6)}`,
+    kind: 'snmp-community',
+    version: '2c',
+    community: opts.community ?? 'public',
+  });
+  if (cred.statusCode !== 201) throw new Error(`credential: ${cred.statusCode} ${cred.body}`);
+  const device = await hub.call(agent.admin.token, 'POST', `${agent.base}/devices`, {
+    siteId: agent.siteId,
+    agentId: agent.agentId,
+    name: opts.name ?? `device-${randomUUID().slice(0, 6)}`,
+    address: opts.address ?? '192.0.2.10',
+    snmp: { version: '2c', port: opts.port ?? 161, credentialId: cred.json().id },
+  });
+  if (device.statusCode !== 201) throw new Error(`device: ${device.statusCode} ${device.body}`);
+  return device.json().id as string;
 }
 
 /** The identity `drm-agent enroll` would store for an agent enrolled through the API. */

@@ -1,0 +1,146 @@
+import type { Logger } from 'pino';
+import type { ChannelMessage, ConfigAck, JobCancel } from '@drm/protocol';
+import { LinkDownError, type MqttLink } from '../link/index.js';
+import type { Store } from '../store/index.js';
+import type { Component } from './component.js';
+
+/** The protocol's bound on one receipt. */
+const MAX_RECEIPT_JOBS = 1000;
+
+export interface JobIntakeOptions {
+  link: Pick<MqttLink, 'on' | 'onConnected' | 'publish' | 'reject'>;
+  store: Pick<Store, 'inbox' | 'desired'>;
+  /** This agent's tenant: a dispatch naming another one is dropped. */
+  tenantId: string;
+  log: Logger;
+  /** New targets are in the inbox (the executor wakes up). */
+  onJobs: () => void;
+  /** The hub cancelled a job or some of its targets. */
+  onCancel: (cancel: JobCancel) => void;
+  /** A new desired state is stored (the scheduler and the trap receiver re-read it). */
+  onConfig: () => void;
+}
+
+/**
+ * What the hub tells the agent to do: `jobs` into the SQLite inbox, then a receipt (a broker's
+ * PUBACK says nothing about storage, so the receipt is sent only after the commit, and after
+ * every delivery, duplicates included: a re-delivery means the hub missed the earlier one);
+ * `cancel` to the executor; `config` into the desired state, then a `config-ack`.
+ */
+export class JobIntake implements Component {
+  readonly #log: Logger;
+  /** Jobs stored and not yet receipted in this connection, sent together on the next turn. */
+  readonly #toReceipt = new Set<string>();
+  #flush: NodeJS.Immediate | undefined;
+  #started = false;
+  #stopped = false;
+
+  constructor(private readonly opts: JobIntakeOptions) {
+    this.#log = opts.log.child({ component: 'intake' });
+  }
+
+  async start(): Promise<void> {
+    if (this.#started) return;
+    this.#started = true;
+    const { link } = this.opts;
+    link.on('jobs', (m) => this.#onJobs(m));
+    link.on('cancel', (m) => this.#onCancel(m));
+    link.on('config', (m) => this.#onConfig(m));
+    link.onConnected(() => this.sendPendingReceipts());
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearImmediate(this.#flush);
+    this.#flush = undefined;
+  }
+
+  /**
+   * Receipts for every job stored and not yet receipted, oldest first: those whose receipt was
+   * lost with a connection, or never sent because the agent stopped first.
+   */
+  async sendPendingReceipts(): Promise<void> {
+    for (;;) {
+      const jobIds = this.opts.store.inbox.pendingReceipts(MAX_RECEIPT_JOBS);
+      if (jobIds.length === 0) return;
+      if (!(await this.#receipt(jobIds))) return;
+      if (jobIds.length < MAX_RECEIPT_JOBS) return;
+    }
+  }
+
+  #onJobs(message: ChannelMessage<'jobs'>): void {
+    const dispatch = message.body;
+    if (dispatch.tenantId.toLowerCase() !== this.opts.tenantId.toLowerCase()) {
+      // The broker confines the hub's messages to our topic; a mismatch is a hub bug or a forgery.
+      this.opts.link.reject('jobs', 'identity', `job ${dispatch.jobId} names tenant ${dispatch.tenantId}`);
+      return;
+    }
+    const outcome = this.opts.store.inbox.put(dispatch);
+    this.#log.info(
+      { jobId: outcome.jobId, kind: dispatch.kind, stored: outcome.inserted, duplicates: outcome.duplicates },
+      'job received',
+    );
+    this.#toReceipt.add(outcome.jobId);
+    this.#flush ??= setImmediate(() => {
+      this.#flush = undefined;
+      void this.#sendQueuedReceipts();
+    });
+    if (outcome.inserted > 0) this.opts.onJobs();
+  }
+
+  async #sendQueuedReceipts(): Promise<void> {
+    while (this.#toReceipt.size > 0 && !this.#stopped) {
+      const jobIds = [...this.#toReceipt].slice(0, MAX_RECEIPT_JOBS);
+      for (const id of jobIds) this.#toReceipt.delete(id);
+      // Not sent: the rows stay unreceipted and go out with the next connection's receipts.
+      if (!(await this.#receipt(jobIds))) return;
+    }
+  }
+
+  /** Sends one receipt and marks its jobs receipted once the broker has it. */
+  async #receipt(jobIds: string[]): Promise<boolean> {
+    try {
+      await this.opts.link.publish('receipts', { jobIds });
+    } catch (err) {
+      if (err instanceof LinkDownError) this.#log.debug({ jobs: jobIds.length }, 'receipt waits for the hub');
+      else this.#log.error({ err }, 'receipt not sent');
+      return false;
+    }
+    this.opts.store.inbox.markReceipted(jobIds);
+    return true;
+  }
+
+  #onCancel(message: ChannelMessage<'cancel'>): void {
+    this.opts.onCancel(message.body);
+  }
+
+  async #onConfig(message: ChannelMessage<'config'>): Promise<void> {
+    const config = message.body;
+    let ack: ConfigAck;
+    let stored = false;
+    try {
+      const outcome = this.opts.store.desired.put(config);
+      stored = outcome.stored;
+      // The revision held: for a stale message it is the newer one, and the hub learns that.
+      ack = { revision: outcome.revision, ok: true };
+      if (stored) {
+        this.#log.info(
+          { revision: config.revision, devices: config.devices.length, schedules: config.schedules.length },
+          'desired state stored',
+        );
+      } else {
+        this.#log.info({ revision: config.revision, held: outcome.revision }, 'stale desired state ignored');
+      }
+    } catch (err) {
+      this.#log.error({ err, revision: config.revision }, 'desired state not stored');
+      ack = { revision: config.revision, ok: false, error: (err as Error).message.slice(0, 2000) };
+    }
+    try {
+      await this.opts.link.publish('config-ack', ack);
+    } catch (err) {
+      // The hub pushes the desired state again on the next connection.
+      if (!(err instanceof LinkDownError)) this.#log.error({ err }, 'config-ack not sent');
+    }
+    if (stored) this.opts.onConfig();
+  }
+}
