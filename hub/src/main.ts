@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig } from './config.js';
+import { ensureDashboardBuilt } from './dashboard-assets.js';
 import { ListenError } from './lib/listen-error.js';
 import { createLogger } from './logger.js';
 import { hubBanner, type RunningHub, startHub } from './server.js';
@@ -16,6 +17,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.LOG_LEVEL);
+  // A dashboard that fails to build must not keep the API down: the error names the cause.
+  await ensureDashboardBuilt({ log }).catch((err: unknown) =>
+    log.error({ err }, 'the dashboard could not be built'),
+  );
   let hub: RunningHub;
   try {
     hub = await startHub(config, log);

@@ -80,6 +80,7 @@ export function hubBanner(hub: RunningHub, dataDir: string): string {
   const lines = [
     '',
     `  DRM hub is up (${hub.db.engine === 'pglite' ? `embedded PostgreSQL in ${dataDir}` : 'PostgreSQL'})`,
+    `  Dashboard          ${base}/`,
     `  API                ${base}/api/v1`,
     `  API docs           ${base}/docs  (ReDoc: ${base}/redoc)`,
     `  MQTT for agents    ${hub.mqttPort === null ? 'the external broker of MQTT_URL' : `mqtt://localhost:${hub.mqttPort}`}`,

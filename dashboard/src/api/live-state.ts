@@ -1,4 +1,4 @@
-import type { LiveAgentState, LiveJobState, LiveTarget } from '@drm/protocol';
+import type { Agent, LiveAgentState, LiveJobState, LiveTarget } from '@drm/protocol';
 
 /**
  * A job's live state after an update. `job.updated` carries the job's status and progress in
@@ -25,4 +25,22 @@ export function mergeAgentStates(
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Agents as the REST list gave them, with the newer live presence and backlog laid over.
+ * Agents the list does not know yet (enrolled since) are left for the caller to reload.
+ */
+export function withLiveAgents(agents: readonly Agent[], live: ReadonlyMap<string, LiveAgentState>): Agent[] {
+  return agents.map((a) => {
+    const l = live.get(a.id);
+    if (!l) return a;
+    return {
+      ...a,
+      state: l.state,
+      lastSeenAt: l.lastSeenAt,
+      ...(l.version !== undefined && { version: l.version }),
+      ...(l.outbox !== undefined && { outbox: l.outbox }),
+    };
+  });
 }

@@ -1,6 +1,6 @@
-import type { LiveAgentState, LiveJobState } from '@drm/protocol';
+import type { Agent, LiveAgentState, LiveJobState } from '@drm/protocol';
 import { describe, expect, it } from 'vitest';
-import { mergeAgentStates, mergeJobState } from '../../src/api/live-state.js';
+import { mergeAgentStates, mergeJobState, withLiveAgents } from '../../src/api/live-state.js';
 
 const T = '11111111-1111-4111-8111-111111111111';
 const J = '22222222-2222-4222-8222-222222222222';
@@ -64,5 +64,58 @@ describe('mergeAgentStates', () => {
   it('adds an agent it has not seen', () => {
     const b = { ...a, agentId: D2 };
     expect(mergeAgentStates([a], b)).toEqual([a, b]);
+  });
+});
+
+describe('withLiveAgents', () => {
+  const rest: Agent = {
+    id: D1,
+    tenantId: T,
+    siteId: D2,
+    name: 'edge-1',
+    version: '0.9.0',
+    state: 'never',
+    lastSeenAt: null,
+    configRevision: -1,
+    outbox: null,
+    createdAt: '2025-01-01T00:00:00.000Z',
+    revokedAt: null,
+  };
+
+  it('lays live presence, version and backlog over the listed agent', () => {
+    const live = new Map<string, LiveAgentState>([
+      [
+        D1,
+        {
+          tenantId: T,
+          agentId: D1,
+          state: 'online',
+          lastSeenAt: '2025-01-02T00:00:00.000Z',
+          version: '1.0.0',
+          outbox: { count: 3, bytes: 30, dropped: 1 },
+        },
+      ],
+    ]);
+    expect(withLiveAgents([rest], live)).toEqual([
+      {
+        ...rest,
+        state: 'online',
+        lastSeenAt: '2025-01-02T00:00:00.000Z',
+        version: '1.0.0',
+        outbox: { count: 3, bytes: 30, dropped: 1 },
+      },
+    ]);
+  });
+
+  it('keeps what the live state leaves out, and agents it does not mention', () => {
+    const live = new Map<string, LiveAgentState>([
+      [D1, { tenantId: T, agentId: D1, state: 'offline', lastSeenAt: null }],
+    ]);
+    expect(withLiveAgents([rest], live)[0]).toMatchObject({
+      state: 'offline',
+      version: '0.9.0',
+      outbox: null,
+    });
+    expect(withLiveAgents([rest], new Map())).toEqual([rest]);
   });
 });

@@ -37,8 +37,6 @@ export const docsPlugin = fp<{ version: string }>(
       transform: jsonSchemaTransform,
     });
     await app.register(swaggerUi, { routePrefix: '/docs' });
-    // Until the dashboard is served here, the root shows people the API documentation.
-    app.get('/', { schema: { hide: true } }, async (_req, reply) => reply.redirect('/docs'));
     const redocFile = require.resolve('redoc/bundles/redoc.standalone.js');
     app.get('/redoc', { schema: { hide: true } }, async (_req, reply) =>
       reply.type('text/html').send(REDOC_PAGE),

@@ -1,0 +1,214 @@
+import { css, html, LitElement, nothing } from 'lit';
+import { customElement, property, state } from 'lit/decorators.js';
+import { type Job, JobKind, JobStatus } from '@drm/protocol';
+import { errorMessage } from '../../api/errors.js';
+import { listAllDevices } from '../../api/inventory.js';
+import { listJobs } from '../../api/jobs.js';
+import { subscribeTenant } from '../../api/live.js';
+import { AppContextConsumer } from '../../context.js';
+import { LiveController } from '../../controllers/live-controller.js';
+import { Resource } from '../../controllers/resource.js';
+import { navigate, toast } from '../../lib/dom-events.js';
+import { kindLabel } from '../../lib/job-summary.js';
+import { can } from '../../lib/roles.js';
+import { routeUrl } from '../../lib/routes.js';
+import { base } from '../../styles.js';
+import '../../components/drm-error-panel.js';
+import '../shared/drm-job-list.js';
+
+const PAGE = 50;
+
+/** Jobs, newest first, filtered by status, kind and device; statuses update live. */
+@customElement('drm-jobs-view')
+export class DrmJobsView extends LitElement {
+  static override styles = [
+    base,
+    css`
+      .filters {
+        display: grid;
+        gap: 0 1rem;
+        grid-template-columns: repeat(auto-fit, minmax(min(100%, 12rem), 1fr));
+        max-width: 48rem;
+      }
+    `,
+  ];
+
+  @property() tenantId = '';
+  @property() status = '';
+  @property() kind = '';
+  @property() deviceId = '';
+  @state() private _more: Job[] = [];
+  @state() private _cursor: string | null = null;
+  @state() private _loadingMore = false;
+  readonly #ctx = new AppContextConsumer(this);
+
+  readonly #devices = new Resource(this, {
+    args: () => (this.tenantId ? [this.tenantId] : null),
+    task: ([tenantId], signal) => listAllDevices(tenantId, signal),
+  });
+
+  readonly #jobs = new Resource(this, {
+    args: () => (this.tenantId ? [this.tenantId, this.status, this.kind, this.deviceId] : null),
+    task: async ([tenantId, status, kind, deviceId], signal) => {
+      const page = await listJobs(
+        tenantId,
+        {
+          status: (status || undefined) as JobStatus | undefined,
+          kind: (kind || undefined) as JobKind | undefined,
+          deviceId: deviceId || undefined,
+          limit: PAGE,
+        },
+        signal,
+      );
+      this._more = [];
+      this._cursor = page.nextCursor;
+      return page.items;
+    },
+  });
+
+  constructor() {
+    super();
+    let refresh: ReturnType<typeof setTimeout> | undefined;
+    new LiveController(this, {
+      key: () => this.tenantId || null,
+      subscribe: () => {
+        const off = subscribeTenant(this.tenantId, (ev) => {
+          if (ev.type !== 'job') return;
+          const jobs = this.#jobs.value;
+          const i = jobs?.findIndex((j) => j.id === ev.job.jobId) ?? -1;
+          if (jobs && i >= 0) {
+            const next = [...jobs];
+            next[i] = {
+              ...next[i]!,
+              status: ev.job.status,
+              progress: ev.job.progress,
+              finishedAt: ev.job.finishedAt,
+            };
+            this.#jobs.value = next;
+            this.requestUpdate();
+          } else {
+            // A job this page has not listed (new, or beyond it): refresh once things settle.
+            clearTimeout(refresh);
+            refresh = setTimeout(() => void this.#jobs.reload(), 500);
+          }
+        });
+        return () => {
+          clearTimeout(refresh);
+          off();
+        };
+      },
+    });
+  }
+
+  #filter(patch: { status?: string; kind?: string; deviceId?: string }) {
+    const next = { status: this.status, kind: this.kind, deviceId: this.deviceId, ...patch };
+    navigate(
+      routeUrl({
+        name: 'jobs',
+        tenantId: this.tenantId,
+        ...(next.status && { status: next.status as JobStatus }),
+        ...(next.kind && { kind: next.kind as JobKind }),
+        ...(next.deviceId && { deviceId: next.deviceId }),
+      }),
+      { replace: true },
+    );
+  }
+
+  async #loadMore() {
+    if (!this._cursor) return;
+    this._loadingMore = true;
+    try {
+      const page = await listJobs(this.tenantId, {
+        status: (this.status || undefined) as JobStatus | undefined,
+        kind: (this.kind || undefined) as JobKind | undefined,
+        deviceId: this.deviceId || undefined,
+        cursor: this._cursor,
+        limit: PAGE,
+      });
+      this._more = [...this._more, ...page.items];
+      this._cursor = page.nextCursor;
+    } catch (err) {
+      toast(this, 'error', errorMessage(err));
+    } finally {
+      this._loadingMore = false;
+    }
+  }
+
+  #select(
+    id: string,
+    label: string,
+    value: string,
+    options: [string, string][],
+    key: 'status' | 'kind' | 'deviceId',
+  ) {
+    return html`<div class="field">
+      <label for=${id}>${label}</label>
+      <select id=${id} @change=${(e: Event) => this.#filter({ [key]: (e.target as HTMLSelectElement).value })}>
+        <option value="" ?selected=${!value}>Any</option>
+        ${options.map(([v, text]) => html`<option value=${v} ?selected=${v === value}>${text}</option>`)}
+      </select>
+    </div>`;
+  }
+
+  override render() {
+    const jobs = this.#jobs.value ? [...this.#jobs.value, ...this._more] : null;
+    const devices = this.#devices.value?.items ?? [];
+    const filtered = this.status || this.kind || this.deviceId;
+    return html`<div class="page-head">
+        <h1>Jobs</h1>
+        ${
+          can(this.#ctx.value?.role, 'jobs.write')
+            ? html`<a class="button primary" href=${routeUrl({ name: 'job-new', tenantId: this.tenantId, ...(this.deviceId && { deviceId: this.deviceId }) })}
+              >New job</a
+            >`
+            : nothing
+        }
+      </div>
+      <form class="filters" role="search" aria-label="Filter jobs" @submit=${(e: Event) => e.preventDefault()}>
+        ${this.#select(
+          'f-status',
+          'Status',
+          this.status,
+          JobStatus.options.map((s) => [s, s]),
+          'status',
+        )}
+        ${this.#select(
+          'f-kind',
+          'Kind',
+          this.kind,
+          JobKind.options.map((k) => [k, kindLabel(k)]),
+          'kind',
+        )}
+        ${this.#select(
+          'f-device',
+          'Device',
+          this.deviceId,
+          devices.map((d) => [d.id, d.name]),
+          'deviceId',
+        )}
+      </form>
+      <drm-error-panel .error=${this.#jobs.error} retry @drm-retry=${() => this.#jobs.reload()}></drm-error-panel>
+      ${
+        jobs === null
+          ? this.#jobs.loading
+            ? html`<p class="muted" role="status">Loading…</p>`
+            : nothing
+          : jobs.length === 0
+            ? html`<p class="muted" role="status">${filtered ? 'No job matches these filters.' : 'No jobs yet.'}</p>`
+            : html`<drm-job-list .tenantId=${this.tenantId} .jobs=${jobs}></drm-job-list>
+              ${
+                this._cursor
+                  ? html`<p><button @click=${this.#loadMore} ?disabled=${this._loadingMore}>
+                    ${this._loadingMore ? 'Loading…' : 'Load more'}
+                  </button></p>`
+                  : nothing
+              }`
+      }`;
+  }
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'drm-jobs-view': DrmJobsView;
+  }
+}
