@@ -12,6 +12,7 @@ import { registerTenantScope } from './modules/tenancy/scope.js';
 import { agentLinkPlugin } from './plugins/agent-link.js';
 import { authPlugin } from './plugins/auth.js';
 import { type BrokerPluginOptions, brokerPlugin } from './plugins/broker.js';
+import { dashboardPlugin } from './plugins/dashboard.js';
 import { dbPlugin } from './plugins/db.js';
 import { docsPlugin } from './plugins/docs.js';
 import { installErrorHandler } from './plugins/error-handler.js';
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(livePlugin, deps.live ?? {});
   if (deps.agentLink !== false) await app.register(agentLinkPlugin);
   await app.register(docsPlugin, { version: HUB_VERSION });
+  await app.register(dashboardPlugin);
   await app.register(authPlugin);
 
   for (const feature of features) await app.register(feature);
