@@ -50,7 +50,18 @@ interface Claim {
 }
 
 const keyOf = (t: InboxKey) => `${t.jobId.toLowerCase()}/${t.deviceId.toLowerCase()}`;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+/** True if `promise` settled within `ms`; the timer is cleared either way. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /**
  * Runs the job targets of the inbox: picks queued targets oldest first, up to the limiter's
@@ -140,16 +151,15 @@ export class Executor implements Component {
     clearInterval(this.#sweep);
     // Targets still waiting for a slot are still `queued` in the store: just let them go.
     for (const claim of this.#claims.values()) if (!claim.run) claim.wait.abort();
-    const settled = () => Promise.allSettled([...this.#tasks]).then(() => true);
-    const done = await Promise.race([settled(), sleep(this.#o.graceMs ?? 5000).then(() => false)]);
-    if (!done) {
+    const settled = () => Promise.allSettled([...this.#tasks]);
+    if (!(await settlesWithin(settled(), this.#o.graceMs ?? 5000))) {
       const running = [...this.#claims.values()].filter((c) => c.run);
       this.#log.warn({ targets: running.length }, 'aborting running targets; they run again on next start');
       for (const claim of running) {
         claim.reason = 'stop';
         claim.run?.abort();
       }
-      await Promise.race([settled(), sleep(ABORT_SETTLE_MS)]);
+      await settlesWithin(settled(), ABORT_SETTLE_MS);
     }
     this.#closed = true;
   }

@@ -396,6 +396,8 @@ describe('Executor', () => {
     expect(store.inbox.get(slow.jobId, slow.targets[0]?.deviceId ?? '')?.state).toBe('running');
     // Nothing runs after stop, even when woken.
     h.executor.wake();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(store.inbox.get(later.jobId, later.targets[0]?.deviceId ?? '')?.state).toBe('queued');
     open.splice(open.indexOf(h), 1);
     store.close();
 
