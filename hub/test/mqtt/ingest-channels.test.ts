@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProgressEvent, TrapEvent, uuidv7 } from '@drm/protocol';
+import type { Db } from '../../src/db/types.js';
 import { progressHandler } from '../../src/mqtt/handlers/progress.js';
 import { registerIngestion } from '../../src/mqtt/ingest.js';
 import { createTestHub, type TestHub } from '../helpers/hub.js';
@@ -190,11 +191,16 @@ describe('events', () => {
          FROM events WHERE kind IN ('trap', 'inform', 'trapv1') ORDER BY received_at`,
     );
 
-  it('stores a trap once, named from the MIB catalogue, with its device', async () => {
+  it('stores a trap once, named from the MIB catalogue, with its device, and acks it each time', async () => {
     const f = await fixture();
     const t = trap({ deviceId: f.snmpDev });
-    await mqtt.deliver('events', from(f), t);
-    await mqtt.deliver('events', from(f), t);
+    const first = await mqtt.deliver('events', from(f), t);
+    const replay = await mqtt.deliver('events', from(f), t);
+    // The agent deletes the event from its queue on the ack; a replay means it lost the first one.
+    expect(mqtt.sent('ack', f.agentA)).toEqual([
+      { batchId: first, committed: [t.id] },
+      { batchId: replay, committed: [t.id] },
+    ]);
     const stored = await eventsOf(f);
     expect(stored).toEqual([
       {
@@ -235,6 +241,45 @@ describe('events', () => {
         received_at: receivedAt,
       },
     ]);
+  });
+});
+
+describe('events when the commit fails', () => {
+  it('publishes no ack, so the agent keeps the event and sends it again', async () => {
+    const f = await fixture();
+    const broken = new FakeMqttHub();
+    const db = hub.db;
+    const failing: Db = {
+      engine: db.engine,
+      // Runs the insert, then fails the transaction as a lost connection would.
+      withTenant: (ctx, fn) =>
+        db.withTenant(ctx, async (q) => {
+          await fn(q);
+          throw new Error('commit failed');
+        }),
+      asSystem: (fn) => db.asSystem(fn),
+      asOwner: (fn) => db.asOwner(fn),
+      ping: () => db.ping(),
+      close: async () => {},
+    };
+    registerIngestion(broken, { db: failing, log: silentLog });
+    const t = {
+      id: uuidv7(),
+      receivedAt: new Date().toISOString(),
+      source: { address: '192.0.2.1', port: 162 },
+      version: '2c',
+      pdu: 'inform',
+      trapOid: '1.3.6.1.6.3.1.1.5.4',
+      varbinds: [],
+    };
+    await expect(broken.deliver('events', from(f), t)).rejects.toThrow('commit failed');
+    expect(broken.published).toEqual([]);
+    const stored = await rows<{ n: number }>(
+      f.tenantId,
+      'SELECT count(*)::int AS n FROM events WHERE id = $1',
+      [t.id],
+    );
+    expect(stored).toEqual([{ n: 0 }]);
   });
 });
 
