@@ -117,6 +117,16 @@ describe('trap receiver refusals', () => {
     await h.dropped('community', 2);
     await h.dropped('user', 2);
     await h.dropped('auth', 2);
+    // Each refusal counted once: the unknown user's inform only through the report it was sent.
+    expect(h.receiver.stats.dropped).toEqual({
+      community: 2,
+      user: 2,
+      auth: 2,
+      malformed: 0,
+      unsupported: 0,
+      invalid: 0,
+      store: 0,
+    });
     expect(h.store.events.stats().count).toBe(0);
     expect(h.wakes).toBe(0);
     const drops = h.logs.filter((l) => l.msg === 'notification dropped');
