@@ -2,8 +2,16 @@
 import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
 import { Name } from '@drm/protocol';
-import { type AgentConfig, CONFIG_OPTIONS, ConfigError, loadConfig, outboxMaxBytes } from './config.js';
+import {
+  type AgentConfig,
+  CONFIG_OPTIONS,
+  ConfigError,
+  type ConfigSources,
+  loadConfig,
+  outboxMaxBytes,
+} from './config.js';
 import { agentVersion, defaultAgentName, EnrollError, enroll, normaliseHubUrl } from './enroll.js';
+import { Agent, AgentNotEnrolledError } from './agent.js';
 import { formatStatus, readStatus } from './status.js';
 import { SchemaVersionError, StoreCorruptError, StoreLockedError } from './store/index.js';
 
@@ -15,6 +23,10 @@ Commands:
                           admin on the hub) and store the agent's identity and MQTT credentials
                           in the data folder. --name defaults to the host name; --force replaces
                           an existing enrollment, discarding its queued jobs and unsent results
+  run                     connect to the hub and work until SIGINT or SIGTERM: run jobs, poll
+                          schedules, receive traps, report results; keeps working offline and
+                          sends the backlog when the hub is back. Stops cleanly (offline status
+                          published, running targets given 5 s, then requeued)
   status [--json]         print what the data folder holds: identity, hub link and last contact,
                           queued and running jobs, outbox size and the age of its oldest item,
                           dropped samples, desired-state revision. Needs no hub, and works
@@ -27,12 +39,27 @@ Options:
   -h, --help              show this help
   -v, --version           print the version
 
-Variables: DRM_AGENT_DATA_DIR, DRM_AGENT_LOG_LEVEL. Flags win over variables, variables over
-the --config file.
+Options of run:
+  --trap-port PORT        UDP port of the trap and inform receiver (default 162; 0 = any free)
+  --trap-host ADDRESS     address it listens on (default 0.0.0.0; :: for IPv6)
+  --trap-communities LIST extra v1/v2c communities accepted on traps, comma-separated
+  --max-concurrency N     job targets and polls at once (default 16)
+  --per-device-concurrency N
+                          at once against one device (default 2)
+  --outbox-max-mb N       bound of unsent results and samples (default 256)
+  --target-budget-seconds N
+                          caps each job target's time (default 3600)
+  --heartbeat-seconds N   status interval (default 30)
+  --reconnect-max-seconds N
+                          longest wait between attempts to reach the hub (default 60)
+
+Variables: DRM_AGENT_DATA_DIR, DRM_AGENT_LOG_LEVEL, and DRM_AGENT_ and the option's name for
+the options of run (DRM_AGENT_TRAP_PORT, …). Flags win over variables, variables over the
+--config file.
 Exit codes: 0 done, 1 failed, 2 bad usage or configuration.
 `;
 
-const COMMANDS = ['enroll', 'status'] as const;
+const COMMANDS = ['enroll', 'run', 'status'] as const;
 type Command = (typeof COMMANDS)[number];
 
 /** Wrong arguments: exit code 2. */
@@ -59,6 +86,8 @@ type Values = ReturnType<typeof parseArgs<typeof PARSE_CONFIG>>['values'];
 const ACCEPTS: Record<Command, readonly (keyof Values)[]> = {
   enroll: ['hub', 'token', 'name', 'force', 'data-dir', 'config', 'log-level'],
   status: ['json', 'data-dir', 'config', 'log-level'],
+  // Every setting: `run` is the command they are for.
+  run: Object.keys(CONFIG_OPTIONS) as (keyof Values)[],
 };
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
@@ -83,7 +112,13 @@ function check(command: Command, rest: string[], values: Values): void {
   }
 }
 
-function configOf(values: Values): AgentConfig {
+function configOf(command: Command, values: Values): AgentConfig {
+  if (command === 'run') {
+    const flags = Object.fromEntries(
+      Object.keys(CONFIG_OPTIONS).map((flag) => [flag, values[flag as keyof Values] as string | undefined]),
+    ) as NonNullable<ConfigSources['flags']>;
+    return loadConfig({ flags });
+  }
   return loadConfig({
     flags: { config: values.config, 'data-dir': values['data-dir'], 'log-level': values['log-level'] },
     // One-shot commands print their own output; logs only when asked for.
@@ -131,6 +166,34 @@ function cmdStatus(values: Values, config: AgentConfig): void {
   out(values.json ? JSON.stringify(report, null, 2) : formatStatus(report));
 }
 
+/**
+ * Runs the agent until SIGINT or SIGTERM, then stops it cleanly. A second signal while it
+ * stops ends the process at once (the store is crash-safe; running targets are requeued).
+ */
+async function cmdRun(config: AgentConfig): Promise<void> {
+  const log = cliLogger(config);
+  const agent = new Agent({ config, log });
+  let signalled: NodeJS.Signals | null = null;
+  const stopped = new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        log.warn({ signal }, 'second signal: exiting without waiting');
+        process.exit(1);
+      }
+      signalled = signal;
+      log.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  // Components catch their own failures; anything that still escapes is logged, not fatal.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+  await agent.start();
+  await stopped;
+  await agent.stop();
+}
+
 async function main(argv: string[]): Promise<number> {
   try {
     const { command, rest, values } = parse(argv);
@@ -147,8 +210,9 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`unknown command '${command}'`);
     const cmd = command as Command;
     check(cmd, rest, values);
-    const config = configOf(values);
+    const config = configOf(cmd, values);
     if (cmd === 'enroll') await cmdEnroll(values, config);
+    else if (cmd === 'run') await cmdRun(config);
     else cmdStatus(values, config);
     return 0;
   } catch (err) {
@@ -162,6 +226,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const known =
       err instanceof EnrollError ||
+      err instanceof AgentNotEnrolledError ||
       err instanceof StoreLockedError ||
       err instanceof SchemaVersionError ||
       err instanceof StoreCorruptError;

@@ -23,6 +23,14 @@ export interface AgentConfig {
   perDeviceConcurrency: number;
   /** Bound of the outbox, in MiB of item JSON. */
   outboxMaxMb: number;
+  /** Address the trap and inform receiver listens on (`::` for IPv6). */
+  trapHost: string;
+  /** Caps the time budget of every job target, whatever the job asks for (seconds). */
+  targetBudgetSeconds: number;
+  /** How often `run` repeats its `online` status with fresh figures (seconds). */
+  heartbeatSeconds: number;
+  /** The longest wait between two attempts to reach the hub (seconds). */
+  reconnectMaxSeconds: number;
   /** The config file read, if any. */
   configFile: string | null;
 }
@@ -98,6 +106,30 @@ const FIELDS = {
     schema: count(1, 1_048_576),
     fallback: 256,
   },
+  trapHost: {
+    flag: 'trap-host',
+    env: 'DRM_AGENT_TRAP_HOST',
+    schema: z.union([z.ipv4(), z.ipv6()], 'must be an IP address such as 0.0.0.0 or ::'),
+    fallback: '0.0.0.0',
+  },
+  targetBudgetSeconds: {
+    flag: 'target-budget-seconds',
+    env: 'DRM_AGENT_TARGET_BUDGET_SECONDS',
+    schema: count(1, 3600),
+    fallback: 3600,
+  },
+  heartbeatSeconds: {
+    flag: 'heartbeat-seconds',
+    env: 'DRM_AGENT_HEARTBEAT_SECONDS',
+    schema: count(1, 3600),
+    fallback: 30,
+  },
+  reconnectMaxSeconds: {
+    flag: 'reconnect-max-seconds',
+    env: 'DRM_AGENT_RECONNECT_MAX_SECONDS',
+    schema: count(1, 3600),
+    fallback: 60,
+  },
 } as const satisfies Record<
   Key,
   { flag: string; env: string; schema: z.ZodType; fallback: unknown; secret?: boolean }
@@ -114,6 +146,10 @@ const Merged = z.object({
   maxConcurrency: FIELDS.maxConcurrency.schema,
   perDeviceConcurrency: FIELDS.perDeviceConcurrency.schema,
   outboxMaxMb: FIELDS.outboxMaxMb.schema,
+  trapHost: FIELDS.trapHost.schema,
+  targetBudgetSeconds: FIELDS.targetBudgetSeconds.schema,
+  heartbeatSeconds: FIELDS.heartbeatSeconds.schema,
+  reconnectMaxSeconds: FIELDS.reconnectMaxSeconds.schema,
 });
 
 /** Flag name → key, e.g. `trap-port` → `trapPort`. */

@@ -1,3 +1,4 @@
+export { Agent, AgentNotEnrolledError, type AgentOptions } from './agent.js';
 export {
   type AgentConfig,
   CONFIG_ENV,

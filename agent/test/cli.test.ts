@@ -53,14 +53,17 @@ describe('drm-agent usage', () => {
     expect(help.stdout).toContain('Usage: drm-agent <command>');
     expect(help.stdout).toMatch(/^ {2}enroll --hub URL --token TOKEN/m);
     expect(help.stdout).toMatch(/^ {2}status \[--json\]/m);
-    expect(help.stdout).not.toMatch(/\brun\b/);
+    expect(help.stdout).toMatch(/^ {2}run {2,}connect to the hub/m);
+    expect(help.stdout).toMatch(/^ {2}--heartbeat-seconds N/m);
     const version = await cli(['--version']);
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it.each([
-    [[], /a command is required \(enroll, status\)/],
-    [['run'], /unknown command 'run'/],
+    [[], /a command is required \(enroll, run, status\)/],
+    [['start'], /unknown command 'start'/],
+    [['run', '--json'], /--json does not apply to run/],
+    [['status', '--trap-port', '1'], /--trap-port does not apply to status/],
     [['enroll', '--token', 't'], /enroll needs --hub URL/],
     [['enroll', '--hub', 'http://127.0.0.1:9'], /enroll needs --token TOKEN/],
     [['enroll', '--hub', 'ftp://hub', '--token', 't'], /--hub: must be an http:\/\/ or https:\/\/ URL/],

@@ -34,6 +34,10 @@ describe('agent configuration', () => {
       maxConcurrency: 16,
       perDeviceConcurrency: 2,
       outboxMaxMb: 256,
+      trapHost: '0.0.0.0',
+      targetBudgetSeconds: 3600,
+      heartbeatSeconds: 30,
+      reconnectMaxSeconds: 60,
       configFile: null,
     });
     expect(outboxMaxBytes({ outboxMaxMb: 256 })).toBe(256 * 1024 * 1024);
@@ -45,6 +49,10 @@ describe('agent configuration', () => {
       'DRM_AGENT_MAX_CONCURRENCY',
       'DRM_AGENT_PER_DEVICE_CONCURRENCY',
       'DRM_AGENT_OUTBOX_MAX_MB',
+      'DRM_AGENT_TRAP_HOST',
+      'DRM_AGENT_TARGET_BUDGET_SECONDS',
+      'DRM_AGENT_HEARTBEAT_SECONDS',
+      'DRM_AGENT_RECONNECT_MAX_SECONDS',
     ]);
   });
 
@@ -68,6 +76,10 @@ describe('agent configuration', () => {
       maxConcurrency: 4,
       perDeviceConcurrency: 2,
       outboxMaxMb: 256, // an empty variable counts as unset
+      trapHost: '0.0.0.0',
+      targetBudgetSeconds: 3600,
+      heartbeatSeconds: 30,
+      reconnectMaxSeconds: 60,
       configFile: path,
     });
   });
@@ -97,6 +109,22 @@ describe('agent configuration', () => {
     [{ env: { DRM_AGENT_LOG_LEVEL: 'loud' } }, 'DRM_AGENT_LOG_LEVEL: must be one of fatal, error, warn'],
     [{ flags: { 'data-dir': '' } }, "--data-dir: must not be empty (got '')"],
     [
+      { flags: { 'trap-host': 'localhost' } },
+      "--trap-host: must be an IP address such as 0.0.0.0 or :: (got 'localhost')",
+    ],
+    [
+      { env: { DRM_AGENT_HEARTBEAT_SECONDS: '0' } },
+      "DRM_AGENT_HEARTBEAT_SECONDS: must be at least 1 (got '0')",
+    ],
+    [
+      { flags: { 'reconnect-max-seconds': '1h' } },
+      "--reconnect-max-seconds: must be a whole number (got '1h')",
+    ],
+    [
+      { env: { DRM_AGENT_TARGET_BUDGET_SECONDS: '3601' } },
+      "DRM_AGENT_TARGET_BUDGET_SECONDS: must be at most 3600 (got '3601')",
+    ],
+    [
       { env: { DRM_AGENT_PER_DEVICE_CONCURRENCY: '8', DRM_AGENT_MAX_CONCURRENCY: '4' } },
       'DRM_AGENT_PER_DEVICE_CONCURRENCY: 8 is above the total concurrency 4 (DRM_AGENT_MAX_CONCURRENCY)',
     ],
@@ -109,7 +137,7 @@ describe('agent configuration', () => {
   it('names the file and key of a bad value in the config file, and reports every problem', () => {
     const path = file('bad.json', { trapPort: '162', color: 'blue', perDeviceConcurrency: 100 });
     expect(problems({ flags: { config: path }, env: {} })).toEqual([
-      `config file ${path}: unknown key 'color' (known: dataDir, logLevel, trapPort, trapCommunities, maxConcurrency, perDeviceConcurrency, outboxMaxMb)`,
+      `config file ${path}: unknown key 'color' (known: dataDir, logLevel, trapPort, trapCommunities, maxConcurrency, perDeviceConcurrency, outboxMaxMb, trapHost, targetBudgetSeconds, heartbeatSeconds, reconnectMaxSeconds)`,
       `config file ${path}: trapPort: must be a whole number (got "162")`,
       `config file ${path}: perDeviceConcurrency: must be at most 64 (got 100)`,
     ]);
@@ -132,6 +160,21 @@ describe('agent configuration', () => {
     expect(problems({ flags: { config: bad }, env: {} })).toEqual([
       `config file ${bad}: trapCommunities: must be a comma-separated list or an array of strings (value not shown)`,
     ]);
+  });
+
+  it('reads the run loop settings from flags, variables and the file', () => {
+    const path = file('run.json', { trapHost: '::', heartbeatSeconds: 10 });
+    expect(
+      loadConfig({
+        flags: { config: path, 'reconnect-max-seconds': '5' },
+        env: { DRM_AGENT_TARGET_BUDGET_SECONDS: '120' },
+      }),
+    ).toMatchObject({
+      trapHost: '::',
+      heartbeatSeconds: 10,
+      reconnectMaxSeconds: 5,
+      targetBudgetSeconds: 120,
+    });
   });
 
   it('explains an unreadable or malformed config file', () => {
