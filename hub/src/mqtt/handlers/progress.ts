@@ -21,6 +21,11 @@ class ProgressThrottle {
     return `${ctx.tenantId}/${ctx.agentId}/${e.jobId.toLowerCase()}/${e.deviceId.toLowerCase()}`;
   }
 
+  /** Whether the target was checked against its agent (and written) before. */
+  known(key: string): boolean {
+    return this.#lastWrite.has(key);
+  }
+
   /** True when this event may skip the database: a mid-walk update soon after the last write. */
   skip(key: string, e: ProgressEvent, now: number): boolean {
     const last = this.#lastWrite.get(key);
@@ -71,34 +76,39 @@ async function store(deps: Pick<HandlerDeps, 'db'>, ctx: InboundContext, e: Prog
 /**
  * `progress` (best effort): the first event of a target marks it running, later ones keep the
  * latest progress on it, throttled; every checked event goes to `onProgress` for live views.
+ * A target already checked goes out before its periodic write, so that write never delays it.
  */
 export function progressHandler(
   deps: Pick<HandlerDeps, 'db' | 'onProgress' | 'live'>,
   now: () => number = Date.now,
 ): InboundHandler<'progress'> {
   const throttle = new ProgressThrottle();
-  return async (message, ctx) => {
-    const e = message.body;
-    const key = throttle.key(ctx, e);
-    const t = now();
-    if (!throttle.skip(key, e, t)) {
-      const stored = await store(deps, ctx, e);
-      if (stored === 'foreign') {
-        ctx.log.info(
-          { jobId: e.jobId, deviceId: e.deviceId },
-          'progress for a target not assigned to this agent',
-        );
-        return;
-      }
-      if (stored === 'finished') return;
-      if (stored === 'started') deps.live?.jobChanged(ctx.tenantId, e.jobId);
-      throttle.wrote(key, e, t);
-    }
+  const fanOut = (ctx: InboundContext, e: ProgressEvent) => {
     try {
       deps.onProgress?.(ctx.tenantId, e);
     } catch (err) {
       // Live views are best effort; the stored state is what counts.
       ctx.log.error({ err }, 'progress fan-out failed');
     }
+  };
+  return async (message, ctx) => {
+    const e = message.body;
+    const key = throttle.key(ctx, e);
+    const t = now();
+    const checked = throttle.known(key);
+    if (checked) fanOut(ctx, e);
+    if (throttle.skip(key, e, t)) return;
+    const stored = await store(deps, ctx, e);
+    if (stored === 'foreign') {
+      ctx.log.info(
+        { jobId: e.jobId, deviceId: e.deviceId },
+        'progress for a target not assigned to this agent',
+      );
+      return;
+    }
+    if (stored === 'finished') return;
+    if (stored === 'started') deps.live?.jobChanged(ctx.tenantId, e.jobId);
+    throttle.wrote(key, e, t);
+    if (!checked) fanOut(ctx, e);
   };
 }
