@@ -13,7 +13,13 @@ export function issueFields(issues: readonly Issue[], prefix = '', into = new Ma
   for (const issue of issues) {
     const path = issue.path.map(String).join('.');
     const key = [prefix, path].filter(Boolean).join('.');
-    if (!into.has(key)) into.set(key, issue.message.charAt(0).toUpperCase() + issue.message.slice(1));
+    if (!into.has(key)) into.set(key, wording(issue.message));
   }
   return into;
+}
+
+/** zod's wording for an empty or non-numeric number field reads like a type error; say it plainly. */
+function wording(message: string): string {
+  if (/expected (number|int), received (NaN|string)/.test(message)) return 'Enter a whole number';
+  return message.charAt(0).toUpperCase() + message.slice(1);
 }

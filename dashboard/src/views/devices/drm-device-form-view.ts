@@ -124,9 +124,16 @@ export class DrmDeviceFormView extends LitElement {
     } catch (err) {
       this._saveError = err;
       if (this._errors.size === 0) this._errors = fieldErrors(err);
+      await this.#showProblem();
     } finally {
       this._saving = false;
     }
+  }
+
+  /** After a refused save: to the field the hub named, else to the message at the top. */
+  async #showProblem() {
+    if (this._errors.size > 0 && (await focusFirstInvalid(this.renderRoot))) return;
+    this.renderRoot.querySelector('drm-error-panel')?.scrollIntoView({ block: 'center' });
   }
 
   #text(

@@ -109,6 +109,10 @@ export class DrmJobNewView extends LitElement {
     } catch (err) {
       this._saveError = err;
       this._errors = fieldErrors(err);
+      // To the field the hub named, else to the message at the top.
+      if (!(this._errors.size > 0 && (await focusFirstInvalid(this.renderRoot)))) {
+        this.renderRoot.querySelector('drm-error-panel')?.scrollIntoView({ block: 'center' });
+      }
     } finally {
       this._saving = false;
     }

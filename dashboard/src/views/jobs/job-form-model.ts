@@ -77,8 +77,11 @@ const INTEGER_TYPES: readonly SnmpValueType[] = ['Integer', 'Counter32', 'Gauge3
 /** The JSON value a SET sends: numbers for integer types, text for the rest (Counter64 included). */
 export function setValue(row: SetRow): string | number | null {
   if (row.type === 'Null') return null;
-  if (INTEGER_TYPES.includes(row.type))
-    return row.value.trim() === '' ? Number.NaN : Number(row.value.trim());
+  if (INTEGER_TYPES.includes(row.type)) {
+    // Not a number: sent as typed, so the schema says what an Integer must be.
+    const n = Number(row.value.trim());
+    return row.value.trim() !== '' && Number.isFinite(n) ? n : row.value;
+  }
   return row.type === 'OctetString' && row.encoding === 'hex'
     ? row.value.replace(/[\s:]/g, '').toLowerCase()
     : row.value;

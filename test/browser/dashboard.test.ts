@@ -1,0 +1,263 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { TestUser } from '../../hub/test/helpers/hub.js';
+import {
+  describeBrowser,
+  expectNoProblems,
+  launchBrowser,
+  logIn,
+  openPage,
+  poll,
+  type PageProblems,
+  screenshot,
+} from './helpers/browser.js';
+import { DEMO_PASSWORD, type DashboardHub, startDashboardHub } from './helpers/hub.js';
+
+/**
+ * The dashboard in headless Chromium against a real hub (embedded PostgreSQL, demo data):
+ * login, the demo device, roles, tenant isolation, errors in words, narrow screens, keyboard.
+ */
+
+const DEMO_EMAIL = 'admin@example.com';
+
+let server: DashboardHub;
+let browser: Browser;
+let viewer: TestUser;
+let stranger: TestUser;
+let otherTenant: string;
+
+const pages: { page: Page; problems: PageProblems; close(): Promise<void> }[] = [];
+
+async function newPage(opts: { width?: number; height?: number } = {}) {
+  const { context, page, problems } = await openPage(browser, { baseURL: server.url, ...opts });
+  const entry = { page, problems, close: () => context.close() };
+  pages.push(entry);
+  return entry;
+}
+
+/** The element that has focus, looking through shadow roots: `TAG#id text`. */
+function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    let el: Element | null = document.activeElement;
+    while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+    return el ? `${el.tagName}#${el.id} ${el.textContent?.trim() ?? ''}`.trim() : '';
+  });
+}
+
+describeBrowser('dashboard in a browser', () => {
+  beforeAll(async () => {
+    server = await startDashboardHub();
+    browser = await launchBrowser();
+    const customer = server.demo.customerTenantId;
+    viewer = await server.hub.user({ [customer]: 'viewer' }, { email: 'viewer@example.test' });
+    otherTenant = await server.hub.tenant('Other MSP');
+    stranger = await server.hub.user({ [otherTenant]: 'admin' }, { email: 'stranger@example.test' });
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const p of pages) await p.close().catch(() => undefined);
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('an admin logs in, sees the demo device and its details, with no CSP violation', async () => {
+    const { page, problems } = await newPage();
+    await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
+    expect(page.url()).toContain(`/t/${server.demo.customerTenantId}/overview`);
+    await poll(() => page.getByText('Demo HQ').count()).toBeGreaterThan(0);
+    // The live link to the hub comes up on its own.
+    await poll(() => page.getByText('Live', { exact: true }).count(), 30_000).toBe(1);
+    await screenshot(page, 'overview');
+
+    await page.getByRole('link', { name: 'Devices' }).click();
+    await page.waitForURL(/\/devices$/);
+    const device = page.getByRole('link', { name: 'localhost-snmp' });
+    await poll(() => device.count()).toBe(1);
+    await screenshot(page, 'devices');
+
+    await device.click();
+    await page.waitForURL(new RegExp(`/devices/${server.demo.deviceId}$`));
+    await poll(() => page.getByRole('heading', { name: 'localhost-snmp', level: 1 }).count()).toBe(1);
+    await poll(() => page.getByText('credential: demo-public').count()).toBe(1);
+    await screenshot(page, 'device');
+    expectNoProblems(problems);
+  });
+
+  it('a deep link loads after a reload, and the demo job shows its result with the OID named', async () => {
+    const { page, problems } = await newPage();
+    await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
+    const url = `/t/${server.demo.customerTenantId}/jobs/${server.demo.jobId}`;
+    await page.goto(url);
+    await page.reload();
+    await poll(() => page.getByRole('cell', { name: 'sysDescr.0' }).count()).toBe(1);
+    await poll(() =>
+      page.getByRole('progressbar', { name: 'Job progress' }).getAttribute('aria-valuenow'),
+    ).toBe('100');
+    await screenshot(page, 'job-demo');
+    expectNoProblems(problems);
+  });
+
+  it('a viewer sees no controls that change anything, and the API refuses the change', async () => {
+    const { page, problems } = await newPage();
+    await logIn(page, viewer.email, viewer.password);
+    const t = server.demo.customerTenantId;
+
+    await page.goto(`/t/${t}/jobs`);
+    await poll(() => page.getByRole('heading', { name: 'Jobs', level: 1 }).count()).toBe(1);
+    await poll(() => page.getByText('sysDescr.0').count()).toBeGreaterThan(0);
+    expect(await page.getByRole('link', { name: 'New job' }).count()).toBe(0);
+
+    await page.goto(`/t/${t}/jobs/${server.demo.jobId}`);
+    await poll(() => page.getByRole('cell', { name: 'sysDescr.0' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: /Cancel job/ }).count()).toBe(0);
+
+    await page.goto(`/t/${t}/devices/${server.demo.deviceId}`);
+    await poll(() => page.getByRole('heading', { name: 'localhost-snmp' }).count()).toBe(1);
+    for (const name of ['Run a job', 'Edit', 'Delete']) {
+      expect(await page.getByRole('link', { name, exact: true }).count(), name).toBe(0);
+      expect(await page.getByRole('button', { name, exact: true }).count(), name).toBe(0);
+    }
+    await page.goto(`/t/${t}/devices`);
+    await poll(() => page.getByRole('link', { name: 'localhost-snmp' }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Add device' }).count()).toBe(0);
+    // Users and the audit log are for admins: not even in the navigation.
+    expect(await page.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: 'Users' }).count()).toBe(0);
+    await screenshot(page, 'viewer-device-list');
+
+    // With the same session cookie, the API itself says no: a viewer has a role here (so not
+    // 404), but not one that runs jobs.
+    const res = await page.request.post(`/api/v1/tenants/${t}/jobs`, {
+      data: { kind: 'snmp.get', targets: [server.demo.deviceId], params: { oids: ['1.3.6.1.2.1.1.1.0'] } },
+    });
+    expect(res.status()).toBe(403);
+    expect((await res.json()).error.code).toBe('FORBIDDEN');
+    expectNoProblems(problems);
+  });
+
+  it('a user of another tenant sees none of it, in the pages or the API', async () => {
+    const { page, problems } = await newPage();
+    await logIn(page, stranger.email, stranger.password);
+    expect(page.url()).toContain(`/t/${otherTenant}/overview`);
+    // One tenant: no switcher, and nothing of the demo customer anywhere.
+    expect(await page.getByLabel('Tenant').count()).toBe(0);
+    await page.getByRole('link', { name: 'Devices' }).click();
+    await poll(() => page.getByText('No devices yet.').count()).toBe(1);
+
+    const t = server.demo.customerTenantId;
+    await page.goto(`/t/${t}/devices/${server.demo.deviceId}`);
+    await poll(() => page.getByRole('heading', { name: 'Not found', level: 1 }).count()).toBe(1);
+    expect(await page.getByText('localhost-snmp').count()).toBe(0);
+    await screenshot(page, 'other-tenant-not-found');
+
+    for (const path of [`/api/v1/tenants/${t}/devices`, `/api/v1/tenants/${t}/jobs/${server.demo.jobId}`]) {
+      const res = await page.request.get(path);
+      expect(res.status(), path).toBe(404);
+    }
+    expectNoProblems(problems);
+  });
+
+  it('an admin of two tenants switches between them', async () => {
+    const { page, problems } = await newPage();
+    await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
+    const switcher = page.getByLabel('Tenant');
+    await poll(() => switcher.count()).toBe(1);
+    await switcher.selectOption(server.demo.mspTenantId);
+    await page.waitForURL(new RegExp(`/t/${server.demo.mspTenantId}/overview$`));
+    await poll(() => page.getByText('No sites yet').count()).toBe(1);
+    expectNoProblems(problems);
+  });
+
+  it('errors are shown in words, next to the field they concern', async () => {
+    const { page, problems } = await newPage();
+    await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
+    const t = server.demo.customerTenantId;
+
+    // Checked in the browser before anything is sent: a MIB name the dashboard does not know.
+    await page.goto(`/t/${t}/jobs/new?deviceId=${server.demo.deviceId}`);
+    const oid = page.getByLabel('OID 1', { exact: true });
+    await oid.fill('sysDescrr.0');
+    await poll(() => page.getByText('Unknown MIB name "sysDescrr"').count()).toBe(1);
+    await page.getByRole('button', { name: 'Run job' }).click();
+    await poll(() => focused(page)).toBe('INPUT#oid');
+    expect(await oid.getAttribute('aria-invalid')).toBe('true');
+    await screenshot(page, 'job-form-error');
+
+    // Refused by the hub: a device name that is taken, said as a person would say it.
+    await page.goto(`/t/${t}/devices/new`);
+    await page.getByLabel('Name', { exact: true }).fill('localhost-snmp');
+    await page.getByLabel('Address').fill('192.0.2.10');
+    await page.getByLabel('Credential', { exact: true }).selectOption({ label: 'demo-public' });
+    await page.getByRole('button', { name: 'Add device' }).click();
+    await poll(() => page.getByText('That conflicts with what is already there').count(), 30_000).toBe(1);
+    await poll(() => page.getByText('A device named "localhost-snmp" already exists').count()).toBe(1);
+    await screenshot(page, 'device-form-conflict');
+
+    // A wrong password on the login page.
+    const login = await newPage();
+    await login.page.goto('/login');
+    await login.page.getByLabel('Email').fill(DEMO_EMAIL);
+    await login.page.getByLabel('Password').fill('not the password');
+    await login.page.getByRole('button', { name: 'Log in' }).click();
+    await poll(() => login.page.getByText('Wrong email or password').count()).toBe(1);
+    expectNoProblems(problems);
+    expectNoProblems(login.problems);
+  });
+
+  it('is keyboard usable: focus moves to each new page heading, and controls have names', async () => {
+    const { page, problems } = await newPage();
+    await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
+    await page.getByRole('link', { name: 'Jobs' }).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/jobs$/);
+    await poll(() => focused(page)).toBe('H1# Jobs');
+    // Every form control on the job form has a label.
+    await page.goto(`/t/${server.demo.customerTenantId}/jobs/new`);
+    await poll(() => page.getByLabel('Kind').count()).toBe(1);
+    const unlabelled = await page.evaluate(() => {
+      const out: string[] = [];
+      const walk = (root: Document | ShadowRoot) => {
+        for (const el of Array.from(root.querySelectorAll('input, select, textarea'))) {
+          const input = el as HTMLInputElement;
+          if (input.type === 'hidden') continue;
+          if (input.labels?.length === 0 && !input.getAttribute('aria-label')) out.push(input.outerHTML);
+        }
+        for (const el of Array.from(root.querySelectorAll('*'))) if (el.shadowRoot) walk(el.shadowRoot);
+      };
+      walk(document);
+      return out;
+    });
+    expect(unlabelled).toEqual([]);
+    expectNoProblems(problems);
+  });
+
+  it('fits a narrow screen: the sections sit behind a menu button', async () => {
+    const { page, problems } = await newPage({ width: 390, height: 844 });
+    await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
+    const menu = page.getByRole('button', { name: 'Menu' });
+    expect(await menu.isVisible()).toBe(true);
+    expect(await page.getByRole('link', { name: 'Devices' }).isVisible()).toBe(false);
+    await screenshot(page, 'narrow-overview');
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).toBe('true');
+    await page.getByRole('link', { name: 'Devices' }).click();
+    await page.waitForURL(/\/devices$/);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    expect(width, 'no sideways scrolling of the page').toBeLessThanOrEqual(390);
+    await screenshot(page, 'narrow-devices');
+    expectNoProblems(problems);
+  });
+
+  it('logging out ends the session: the API no longer answers, and pages ask to log in', async () => {
+    const { page, problems } = await newPage();
+    await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.waitForURL(/\/login$/);
+    const res = await page.request.get('/api/v1/auth/me');
+    expect(res.status()).toBe(401);
+    await page.goto(`/t/${server.demo.customerTenantId}/devices`);
+    await page.waitForURL(/\/login\?next=/);
+    expect(decodeURIComponent(page.url())).toContain(`next=/t/${server.demo.customerTenantId}/devices`);
+    expectNoProblems(problems);
+  });
+});
