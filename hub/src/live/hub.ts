@@ -14,6 +14,7 @@ import type { LiveNotifier } from './notifier.js';
 import { type EncodedFrame, encodeFrame, SubscriptionRegistry } from './registry.js';
 import { JobFeed } from './job-feed.js';
 import { agentStates, deviceExists, jobState, roleIn, trapById } from './repo.js';
+import type { PgLiveRelay, RelayNote } from './relay.js';
 import { KeyedSerial } from './serial.js';
 
 export type OpenResult =
@@ -42,13 +43,46 @@ export class LiveHub implements LiveNotifier {
   readonly #jobs: JobFeed;
   readonly #dirtyAgents = new Map<string, Set<string>>();
   #closed = false;
+  #relay: Pick<PgLiveRelay, 'publish'> | null = null;
 
   constructor(private readonly deps: LiveHubDeps) {
     this.#serial = new KeyedSerial(deps.log);
     this.#jobs = new JobFeed(deps.db, this.#serial, (keys, frame) => this.#emit(keys, frame));
   }
 
+  /** Relays this replica's changes to the others (and theirs here, through `applyRemote`). */
+  attachRelay(relay: Pick<PgLiveRelay, 'publish'> | null): void {
+    this.#relay = relay;
+  }
+
+  applyRemote(note: RelayNote): void {
+    if (note.k === 'job') this.#jobChanged(note.t, note.id);
+    else if (note.k === 'agent') this.#agentChanged(note.t, note.id);
+    else if (note.k === 'trap') this.#trapStored(note.t, note.id);
+    else this.#samplesStored(note.t, note.s);
+  }
+
   jobChanged(tenantId: string, jobId: string): void {
+    this.#relay?.publish({ k: 'job', t: tenantId, id: jobId });
+    this.#jobChanged(tenantId, jobId);
+  }
+
+  agentChanged(tenantId: string, agentId: string): void {
+    this.#relay?.publish({ k: 'agent', t: tenantId, id: agentId });
+    this.#agentChanged(tenantId, agentId);
+  }
+
+  samplesStored(tenantId: string, samples: readonly SampleRecord[]): void {
+    this.#relay?.publish({ k: 'samples', t: tenantId, s: [...samples] });
+    this.#samplesStored(tenantId, samples);
+  }
+
+  trapStored(tenantId: string, eventId: string): void {
+    this.#relay?.publish({ k: 'trap', t: tenantId, id: eventId });
+    this.#trapStored(tenantId, eventId);
+  }
+
+  #jobChanged(tenantId: string, jobId: string): void {
     const t = lower(tenantId);
     const j = lower(jobId);
     if (this.#closed) return;
@@ -77,7 +111,7 @@ export class LiveHub implements LiveNotifier {
     for (const sub of subs) sub.deliver(frame);
   }
 
-  agentChanged(tenantId: string, agentId: string): void {
+  #agentChanged(tenantId: string, agentId: string): void {
     const t = lower(tenantId);
     const key = liveTopicKey({ kind: 'agents', tenantId: t });
     if (this.#closed) return;
@@ -100,7 +134,7 @@ export class LiveHub implements LiveNotifier {
     });
   }
 
-  samplesStored(tenantId: string, samples: readonly SampleRecord[]): void {
+  #samplesStored(tenantId: string, samples: readonly SampleRecord[]): void {
     const t = lower(tenantId);
     const byDevice = new Map<string, LiveSample[]>();
     for (const s of samples) {
@@ -125,7 +159,7 @@ export class LiveHub implements LiveNotifier {
       this.#emit([key], encodeFrame({ type: 'samples', at: now(), samples: list }));
   }
 
-  trapStored(tenantId: string, eventId: string): void {
+  #trapStored(tenantId: string, eventId: string): void {
     const t = lower(tenantId);
     const key = liveTopicKey({ kind: 'tenant', tenantId: t });
     if (this.#closed || !this.registry.has(key)) return;

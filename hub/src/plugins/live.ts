@@ -3,6 +3,7 @@ import fp from 'fastify-plugin';
 import { LIVE_MAX_CLIENT_FRAME_BYTES } from '@drm/protocol';
 import { LiveHub } from '../live/hub.js';
 import { liveMetrics } from '../live/metrics.js';
+import { PgLiveRelay } from '../live/relay.js';
 import { DEFAULT_SENDER_LIMITS, type SenderLimits } from '../live/sender.js';
 import { LiveSockets } from '../live/sockets.js';
 import { SseStreams } from '../live/sse.js';
@@ -18,6 +19,11 @@ export interface LivePluginOptions {
   sseKeepAliveMs?: number | undefined;
   /** SSE `retry:` in ms. Default 3 s. */
   sseRetryMs?: number | undefined;
+  /**
+   * PostgreSQL to relay committed changes between hub replicas through (`LISTEN/NOTIFY`).
+   * Default: DATABASE_URL when the hub runs on PostgreSQL; none on the embedded database.
+   */
+  relayUrl?: string | undefined;
 }
 
 /** The live stream's parts, for the routes and the sources of events. */
@@ -26,6 +32,8 @@ export interface LiveService {
   hub: LiveHub;
   sockets: LiveSockets;
   sse: SseStreams;
+  /** Starts relaying changes between replicas through this PostgreSQL (once). */
+  startRelay(url: string): Promise<void>;
 }
 
 declare module 'fastify' {
@@ -66,7 +74,16 @@ export const livePlugin = fp<LivePluginOptions>(
       sessionCheckMs,
       retryMs: opts.sseRetryMs ?? 3_000,
     });
-    app.decorate<LiveService>('live', { hub, sockets, sse });
+    let relay: PgLiveRelay | null = null;
+    const startRelay = async (url: string) => {
+      if (relay) return;
+      relay = new PgLiveRelay(url, hub, log);
+      hub.attachRelay(relay);
+      await relay.start();
+    };
+    app.decorate<LiveService>('live', { hub, sockets, sse, startRelay });
+    const relayUrl = opts.relayUrl ?? (app.db.engine === 'postgres' ? app.config.DATABASE_URL : undefined);
+    if (relayUrl) await startRelay(relayUrl);
     await app.register(websocket, {
       // ws closes a connection whose frame is larger with 1009 (RFC 6455 section 7.4.1).
       options: { maxPayload: LIVE_MAX_CLIENT_FRAME_BYTES },
@@ -78,7 +95,10 @@ export const livePlugin = fp<LivePluginOptions>(
         );
       },
     });
-    app.addHook('onClose', async () => hub.close());
+    app.addHook('onClose', async () => {
+      await relay?.close();
+      await hub.close();
+    });
   },
   { name: 'drm-live', dependencies: ['drm-db', 'drm-metrics'] },
 );
