@@ -255,7 +255,7 @@ export const base = css`
   tbody th {
     font-weight: 600;
   }
-  tbody tr:last-child td {
+  tbody tr:last-child > * {
     border-bottom: none;
   }
   td.num,

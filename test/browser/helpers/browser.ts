@@ -100,6 +100,7 @@ export async function logIn(page: Page, email: string, password: string): Promis
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await page.waitForURL(/\/t\/[0-9a-f-]{36}\/overview$/);
-  await poll(() => page.getByRole('heading', { level: 1 }).first().textContent()).toBe('Overview');
+  await page.waitForURL(/\/t\/[0-9a-f-]{36}\/overview$/, { timeout: 30_000 });
+  // Playwright's own wait, so this also works in a hook (expect.poll needs a running test).
+  await page.getByRole('heading', { name: 'Overview', level: 1 }).waitFor({ timeout: 30_000 });
 }

@@ -1,6 +1,7 @@
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import { isTerminalStatus, type JobTarget, type ProgressEvent } from '@drm/protocol';
+import { type Agent, isTerminalStatus, type JobTarget, type ProgressEvent } from '@drm/protocol';
+import { timeAgo } from '../../lib/format.js';
 import { routeUrl } from '../../lib/routes.js';
 import { base } from '../../styles.js';
 import '../../components/drm-progress.js';
@@ -20,6 +21,9 @@ export class DrmJobTargets extends LitElement {
   static override styles = [
     base,
     css`
+      .warn {
+        color: var(--drm-warn);
+      }
       .progress-col {
         width: 30%;
         min-width: 8rem;
@@ -31,6 +35,22 @@ export class DrmJobTargets extends LitElement {
   @property({ attribute: false }) targets: JobTarget[] = [];
   /** The latest progress event of each device, from the live stream. */
   @property({ attribute: false }) progress: Map<string, ProgressEvent> = new Map();
+  /** The tenant's agents with live presence, to say when a target waits on one that is away. */
+  @property({ attribute: false }) agents: Map<string, Agent> = new Map();
+
+  #waiting(t: JobTarget) {
+    if (isTerminalStatus(t.status)) return nothing;
+    if (!t.agentId) return html`<span class="warn">Waiting: the device has no agent</span>`;
+    const agent = this.agents.get(t.agentId);
+    if (!agent || agent.state === 'online') return nothing;
+    const why =
+      agent.state === 'never'
+        ? 'has not connected yet'
+        : agent.state === 'revoked'
+          ? 'was revoked'
+          : `is offline (last seen ${timeAgo(agent.lastSeenAt)})`;
+    return html`<span class="warn">Waiting: agent ${agent.name} ${why}</span>`;
+  }
 
   #bar(t: JobTarget) {
     const p = this.progress.get(t.deviceId);
@@ -71,7 +91,7 @@ export class DrmJobTargets extends LitElement {
               <td class="num">${p ? p.counts.varbinds.toLocaleString() : '—'}</td>
               <td class="break small">
                 ${t.error ? html`<strong>${t.error.code}</strong>: ${t.error.message}` : nothing}
-                ${!t.agentId && !isTerminalStatus(t.status) ? html`<span class="muted">The device has no agent</span>` : nothing}
+                ${this.#waiting(t)}
               </td>
             </tr>`;
           })}

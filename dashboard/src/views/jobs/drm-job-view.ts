@@ -1,10 +1,17 @@
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { isTerminalStatus, type Job, type LiveJobState, type ProgressEvent } from '@drm/protocol';
+import {
+  isTerminalStatus,
+  type Job,
+  type LiveAgentState,
+  type LiveJobState,
+  type ProgressEvent,
+} from '@drm/protocol';
+import { listAgents } from '../../api/agents.js';
 import { errorMessage } from '../../api/errors.js';
 import { cancelJob, getJob, listResults } from '../../api/jobs.js';
-import { subscribeJob } from '../../api/live.js';
-import { mergeJobState } from '../../api/live-state.js';
+import { subscribeAgents, subscribeJob } from '../../api/live.js';
+import { mergeJobState, withLiveAgents } from '../../api/live-state.js';
 import { AppContextConsumer } from '../../context.js';
 import { LiveController } from '../../controllers/live-controller.js';
 import { Resource } from '../../controllers/resource.js';
@@ -68,6 +75,7 @@ export class DrmJobView extends LitElement {
   @property() jobId = '';
   @state() private _live: LiveJobState | null = null;
   @state() private _progress = new Map<string, ProgressEvent>();
+  @state() private _liveAgents = new Map<string, LiveAgentState>();
   @state() private _cancelling = false;
   #finished = -1;
   #resultsTimer: ReturnType<typeof setTimeout> | undefined;
@@ -76,6 +84,11 @@ export class DrmJobView extends LitElement {
   readonly #job = new Resource(this, {
     args: () => (this.tenantId && this.jobId ? [this.tenantId, this.jobId] : null),
     task: ([tenantId, jobId], signal) => getJob(tenantId, jobId, signal),
+  });
+
+  readonly #agents = new Resource(this, {
+    args: () => (this.tenantId ? [this.tenantId] : null),
+    task: ([tenantId], signal) => listAgents(tenantId, signal),
   });
 
   readonly #results = new Resource(this, {
@@ -99,6 +112,16 @@ export class DrmJobView extends LitElement {
           }
         });
       },
+    });
+    // Whether the agents of the targets are there: a job waiting on an offline agent says so.
+    new LiveController(this, {
+      key: () => this.tenantId || null,
+      subscribe: () =>
+        subscribeAgents(this.tenantId, (ev) => {
+          if (ev.type === 'snapshot') this._liveAgents = new Map(ev.agents.map((a) => [a.agentId, a]));
+          else if (ev.type === 'updated')
+            this._liveAgents = new Map(this._liveAgents).set(ev.agent.agentId, ev.agent);
+        }),
     });
   }
 
@@ -137,6 +160,11 @@ export class DrmJobView extends LitElement {
     }
   }
 
+  #agentMap() {
+    const agents = withLiveAgents(this.#agents.value?.items ?? [], this._liveAgents);
+    return new Map(agents.map((a) => [a.id, a]));
+  }
+
   #overall(job: Job) {
     const { done, total } = job.progress;
     const text = `${done} of ${total} device${total === 1 ? '' : 's'} finished`;
@@ -159,7 +187,12 @@ export class DrmJobView extends LitElement {
           ? html`<p class="notice warn small">Cancellation requested ${formatDateTime(job.cancelRequestedAt)}.</p>`
           : nothing
       }
-      <drm-job-targets .targets=${job.targets ?? []} .progress=${this._progress} .tenantId=${this.tenantId}></drm-job-targets>
+<drm-job-targets
+        .targets=${job.targets ?? []}
+        .progress=${this._progress}
+        .agents=${this.#agentMap()}
+        .tenantId=${this.tenantId}
+      ></drm-job-targets>
     </section>`;
   }
 
