@@ -5,7 +5,11 @@ import type { Browser, Page } from 'playwright-core';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Agent, agentVersion, enroll, loadConfig } from '../../agent/src/index.js';
-import { SIM_GOLDEN, type SnmpSimulator, startSnmpSimulator } from '../../agent/test/helpers/snmp-simulator.js';
+import {
+  SIM_GOLDEN,
+  type SnmpSimulator,
+  startSnmpSimulator,
+} from '../../agent/test/helpers/snmp-simulator.js';
 import {
   describeBrowser,
   expectNoProblems,
@@ -40,7 +44,10 @@ const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
 function agentConfig() {
   // The environment stays out: the agent's settings here are the test's alone.
-  return loadConfig({ env: {}, defaults: { dataDir, trapPort: 0, trapHost: '127.0.0.1', logLevel: 'silent' } });
+  return loadConfig({
+    env: {},
+    defaults: { dataDir, trapPort: 0, trapHost: '127.0.0.1', logLevel: 'silent' },
+  });
 }
 
 async function startAgent(): Promise<void> {
@@ -90,10 +97,14 @@ describeBrowser('a live job in the dashboard', () => {
     await poll(() => command.count()).toBe(1);
     const text = (await command.textContent()) ?? '';
     expect(text).toMatch(
-      new RegExp(`^npx drm-agent enroll --hub ${server.url} --token (drme_[\\w-]+) --data-dir /var/lib/drm-agent$`),
+      new RegExp(
+        `^npx drm-agent enroll --hub ${server.url} --token (drme_[\\w-]+) --data-dir /var/lib/drm-agent$`,
+      ),
     );
     tokenFromPage = /--token (\S+)/.exec(text)?.[1] ?? '';
-    expect(await page.getByText('npx drm-agent run --data-dir /var/lib/drm-agent', { exact: true }).count()).toBe(1);
+    expect(
+      await page.getByText('npx drm-agent run --data-dir /var/lib/drm-agent', { exact: true }).count(),
+    ).toBe(1);
     await screenshot(page, 'agents-enroll-commands');
   });
 
@@ -144,7 +155,9 @@ describeBrowser('a live job in the dashboard', () => {
     await poll(() => page.getByText('0 of 1 device finished').count()).toBe(1);
     expect(await progress.getAttribute('aria-valuenow')).toBe('0');
     // Honest about the edge: the job is not stuck, its agent is away.
-    await poll(() => page.getByText(`Waiting: agent ${AGENT_NAME} is offline`, { exact: false }).count()).toBe(1);
+    await poll(() =>
+      page.getByText(`Waiting: agent ${AGENT_NAME} is offline`, { exact: false }).count(),
+    ).toBe(1);
     await screenshot(page, 'job-walk-waiting');
 
     await startAgent();
@@ -166,7 +179,10 @@ describeBrowser('a live job in the dashboard', () => {
     ]);
     expect(csv.suggestedFilename()).toMatch(/^job-[0-9a-f-]{36}-results\.csv$/);
     const csvText = readFileSync(await csv.path(), 'utf8');
-    const lines = csvText.replace(/^\ufeff/, '').trimEnd().split('\r\n');
+    const lines = csvText
+      .replace(/^\ufeff/, '')
+      .trimEnd()
+      .split('\r\n');
     expect(lines[0]).toBe('device,device_id,status,oid_or_path,name,type,value,encoding,error,finished_at');
     // ifTable: 22 columns of 3 interfaces.
     expect(lines).toHaveLength(1 + 22 * 3);
