@@ -20,26 +20,8 @@ import {
 import type { Component } from '../components/component.js';
 import type { Identity, Meta } from '../store/index.js';
 import { type BackoffPolicy, DEFAULT_BACKOFF, Reconnector } from './backoff.js';
+import { LinkDownError, OutboundMessageError } from './errors.js';
 import { type InvalidCounts, InvalidInbound, type InvalidReason, reasonOf } from './invalid-inbound.js';
-
-/** A publish was asked for while the hub is out of reach; the caller keeps the data and retries. */
-export class LinkDownError extends Error {
-  constructor(message = 'not connected to the hub') {
-    super(message);
-    this.name = 'LinkDownError';
-  }
-}
-
-/** An outgoing message that the protocol refuses (a bug on this side): never sent. */
-export class OutboundMessageError extends Error {
-  constructor(
-    readonly channel: AgentToHubChannel,
-    message: string,
-  ) {
-    super(`${channel} message not sent: ${message}`);
-    this.name = 'OutboundMessageError';
-  }
-}
 
 export interface MqttLinkOptions {
   identity: Identity;
@@ -68,6 +50,8 @@ interface Connection {
   ready: boolean;
   closed: boolean;
   pending: Set<(err: Error) => void>;
+  /** Why the attempt failed (refused login, connection refused, …), for the retry's log line. */
+  error?: string;
 }
 
 /**
@@ -228,7 +212,10 @@ export class MqttLink implements Component {
     this.#conn = conn;
     client.on('connect', () => void this.#subscribe(conn));
     client.on('message', (topic, payload) => this.#receive(topic, payload));
-    client.on('error', (err) => this.#log.debug({ err: err.message }, 'MQTT client error'));
+    client.on('error', (err) => {
+      conn.error = err.message;
+      this.#log.debug({ err: err.message }, 'MQTT client error');
+    });
     client.on('close', () => this.#closed(conn));
   }
 
@@ -270,10 +257,11 @@ export class MqttLink implements Component {
       for (const listener of this.#onDisconnected) void this.#safely(listener, 'on-disconnect step failed');
     }
     const delay = this.#reconnector.schedule(() => this.#connect());
-    const level = wasReady ? 'warn' : 'info';
+    // A refused login (revoked agent, wrong password) needs a person; a down hub does not.
+    const level = wasReady || conn.error?.startsWith('Connection refused:') ? 'warn' : 'info';
     this.#log[level](
-      { retryInMs: delay, attempt: this.#reconnector.attempt },
-      'hub not reachable; will retry',
+      { retryInMs: delay, attempt: this.#reconnector.attempt, reason: conn.error },
+      wasReady ? 'connection to the hub lost; will retry' : 'hub not reachable; will retry',
     );
   }
 

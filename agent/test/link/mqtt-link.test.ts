@@ -189,23 +189,30 @@ describe('MqttLink', () => {
     }
   });
 
-  it('keeps retrying while the hub is unreachable, and never throws', async () => {
+  it.each([
+    ['unreachable', 'mqtt://127.0.0.1:1', undefined, /connect ECONNREFUSED/],
+    ['refusing the login', 'hub', 'wrong-password', /^Connection refused: Bad username or password/i],
+  ])('keeps retrying while the hub is %s, and never throws', async (_what, target, password, reason) => {
     const h = await harness();
-    const store = enrolledStore(h.agent, 'mqtt://127.0.0.1:1');
+    const store = enrolledStore(h.agent, target === 'hub' ? url : target);
     stores.push(store);
+    const identity = store.identity.get()!;
+    const lines: { reason?: string; attempt?: number }[] = [];
+    const capture = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const link = new MqttLink({
-      identity: store.identity.get()!,
+      identity: password ? { ...identity, mqtt: { ...identity.mqtt, password } } : identity,
       meta: store.meta,
-      log,
+      log: capture,
       lastWill: () => statusOf(h.agent, 'offline'),
       offlineStatus: () => statusOf(h.agent, 'offline'),
       backoff: { initialMs: 20, maxMs: 40 },
     });
     links.push(link);
     await link.start();
-    await new Promise((r) => setTimeout(r, 300));
+    expect(await until(() => lines.filter((l) => l.attempt !== undefined).length >= 3, 5_000)).toBe(true);
     expect(link.connected).toBe(false);
     expect(store.meta.link()?.state).toBe('disconnected');
+    expect(lines.find((l) => l.attempt !== undefined)?.reason).toMatch(reason);
     await link.stop();
   });
 });
