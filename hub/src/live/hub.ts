@@ -34,8 +34,8 @@ const now = () => new Date().toISOString();
  * The fan-out: takes the hub's committed changes (as a `LiveNotifier`) and sends frames to the
  * clients whose subscriptions match, each frame serialised once. Job and agent states are read
  * back from the database after the change was committed, so every frame says what is stored;
- * nothing is read for an event nobody watches. Events handled here are this replica's own:
- * see the README for what several replicas need.
+ * nothing is read for an event nobody watches. Other replicas' changes arrive through
+ * `applyRemote` when a relay is attached (see `relay.ts`).
  */
 export class LiveHub implements LiveNotifier {
   readonly registry = new SubscriptionRegistry();
