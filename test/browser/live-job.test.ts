@@ -201,4 +201,54 @@ describeBrowser('a live job in the dashboard', () => {
     expect(results[0]?.varbinds.map((v) => v.name)).toContain('ifInOctets.3');
     expectNoProblems(problems);
   });
+  it('a job sent to an offline agent is cancelled from its page, and the page shows it live', async () => {
+    await stopAgent();
+    await page.goto(`/t/${server.demo.customerTenantId}/jobs/new?deviceId=${server.demo.deviceId}`);
+    await page.getByLabel('OID 1', { exact: true }).fill('sysUpTime.0');
+    await page.getByRole('button', { name: 'Run job' }).click();
+    await page.waitForURL(/\/jobs\/[0-9a-f-]{36}$/);
+    await markPage();
+    await poll(() => page.getByText('0 of 1 device finished').count()).toBe(1);
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Cancel this job?' });
+    await poll(() => dialog.isVisible()).toBe(true);
+    await dialog.getByRole('button', { name: 'Cancel job' }).click();
+    await poll(() => page.getByRole('heading', { level: 1 }).getByText('Cancelled').count(), 30_000).toBe(1);
+    expect(await page.getByRole('button', { name: 'Cancel job' }).count()).toBe(0);
+    expect(await stillSamePage()).toBe(true);
+    expectNoProblems(problems);
+  });
+
+  it('polled values appear on the device page as they arrive, and draw charts', async () => {
+    await startAgent();
+    const t = server.demo.customerTenantId;
+    await page.goto(`/t/${t}/devices/${server.demo.deviceId}`);
+    await poll(() => page.getByText('No polled values yet.', { exact: false }).count()).toBe(1);
+    await markPage();
+    const res = await page.request.post(`/api/v1/tenants/${t}/schedules`, {
+      data: {
+        name: 'uptime and uplink traffic',
+        kind: 'snmp.get',
+        deviceIds: [server.demo.deviceId],
+        params: { oids: ['1.3.6.1.2.1.1.3.0', '1.3.6.1.2.1.2.2.1.10.2'] },
+        intervalSeconds: 10,
+      },
+    });
+    expect(res.status()).toBe(201);
+    // The agent gets the schedule as desired state and polls; samples reach the page live.
+    await poll(() => page.getByRole('rowheader', { name: 'ifInOctets.2', exact: true }).count(), 60_000).toBeGreaterThan(0);
+    const chart = page.getByRole('img', { name: /^sysUpTime\.0: \d+ samples/ });
+    await poll(() => chart.count(), 30_000).toBe(1);
+    // A second poll ten seconds later adds a point without a reload.
+    await poll(
+      async () => /: (\d+) samples/.exec((await chart.getAttribute('aria-label')) ?? '')?.[1],
+      40_000,
+    ).toBe('2');
+    // The page learnt of the new schedule from its samples.
+    await poll(() => page.getByText('uptime and uplink traffic: every 10 s').count()).toBe(1);
+    expect(await stillSamePage()).toBe(true);
+    await screenshot(page, 'device-charts');
+    expect(await page.getByRole('rowheader', { name: 'ifInOctets.2', exact: true }).count()).toBe(1);
+    expectNoProblems(problems);
+  });
 });

@@ -36,6 +36,9 @@ export class DrmProgress extends LitElement {
     :host([tone='warn']) .bar {
       background: var(--drm-warn);
     }
+    :host([tone='idle']) .bar {
+      background: var(--drm-muted);
+    }
     .indeterminate {
       width: 35%;
       animation: slide 1.4s ease-in-out infinite;
@@ -61,8 +64,8 @@ export class DrmProgress extends LitElement {
   @property() label = 'Progress';
   /** Text read out with the value (e.g. "3 of 5 devices"). */
   @property({ attribute: 'value-text' }) valueText = '';
-  /** Colour: the default accent, or ok, bad, warn. */
-  @property({ reflect: true }) tone: '' | 'ok' | 'bad' | 'warn' = '';
+  /** Colour: the default accent, or ok, bad, warn, idle (grey, for something stopped on purpose). */
+  @property({ reflect: true }) tone: '' | 'ok' | 'bad' | 'warn' | 'idle' = '';
   @query('.bar') private _bar!: HTMLDivElement;
 
   #percent(): number | null {

@@ -12,9 +12,17 @@ function summary(data: SeriesData): { count: number; last?: number; min?: number
   return { count: values.length, last: values.at(-1)!, min: Math.min(...values), max: Math.max(...values) };
 }
 
-function fmt(n: number | undefined): string {
-  if (n === undefined) return '–';
-  return Math.abs(n) >= 1e6 || (Math.abs(n) < 0.01 && n !== 0) ? n.toPrecision(4) : n.toLocaleString();
+const COMPACT = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 2 });
+const FULL = new Intl.NumberFormat(undefined, { maximumFractionDigits: 3 });
+
+/** Full figures for the legend and the summary ("4,294,967,295"). */
+function fmt(n: number | undefined | null): string {
+  return n === undefined || n === null ? '—' : FULL.format(n);
+}
+
+/** Short figures for the axis ("4.29B"), which has little room. */
+function tick(n: number): string {
+  return COMPACT.format(n);
 }
 
 /**
@@ -102,7 +110,7 @@ export class DrmTimeChart extends LitElement {
         height: HEIGHT,
         cursor: { drag: { x: true, y: false } },
         scales: { x: { time: true } },
-        axes: [axis, { ...axis, size: 60, values: (_u, ticks) => ticks.map((t) => `${fmt(t)}${unit}`) }],
+        axes: [axis, { ...axis, size: 64, values: (_u, ticks) => ticks.map((t) => `${tick(t)}${unit}`) }],
         series: [
           {},
           {
@@ -112,7 +120,7 @@ export class DrmTimeChart extends LitElement {
             fill: `${line}1a`,
             spanGaps: false,
             points: { size: 3 },
-            value: (_u, v) => (v === null ? 'no data' : `${fmt(v)}${unit}`),
+            value: (_u, v) => (v === null ? '—' : `${fmt(v)}${unit}`),
           },
         ],
       },

@@ -4,7 +4,8 @@ export function timeAgo(iso: string | null | undefined, now: number = Date.now()
   const t = Date.parse(iso);
   if (Number.isNaN(t)) return iso;
   const s = Math.round((now - t) / 1000);
-  if (s < 0) return formatDateTime(iso);
+  // A little in the future is a clock a moment behind (or a skewed one), not a date to spell out.
+  if (s < -60) return formatDateTime(iso);
   if (s < 45) return 'just now';
   const m = Math.round(s / 60);
   if (m < 60) return `${m} min ago`;

@@ -6,7 +6,7 @@ import { subscribeDevice } from '../../api/live.js';
 import { ClockController } from '../../controllers/clock.js';
 import { LiveController } from '../../controllers/live-controller.js';
 import { Resource } from '../../controllers/resource.js';
-import { formatDateTime, timeAgo } from '../../lib/format.js';
+import { formatDateTime, timeAgo, timeticks } from '../../lib/format.js';
 import { displayName } from '../../lib/oid-names.js';
 import { type Point, ratePoints, withGaps } from '../../lib/series.js';
 import { base } from '../../styles.js';
@@ -159,6 +159,16 @@ export class DrmDeviceSamples extends LitElement {
     </section>`;
   }
 
+  #value(s: Latest) {
+    if (s.valueText !== null) return s.valueText;
+    if (s.valueNum === null) return '—';
+    // sysUpTime is in hundredths of a second (TimeTicks): say how long that is too.
+    const name = displayName(s.oid, s.name) ?? '';
+    return name.startsWith('sysUpTime')
+      ? `${s.valueNum.toLocaleString()} (${timeticks(s.valueNum)})`
+      : s.valueNum.toLocaleString();
+  }
+
   #latestTable() {
     const rows = [...this._latest.values()];
     if (rows.length === 0) {
@@ -179,7 +189,7 @@ export class DrmDeviceSamples extends LitElement {
             (s) => html`<tr>
               <th scope="row" class="mono">${displayName(s.oid, s.name) ?? '—'}</th>
               <td class="mono small">${s.oid}</td>
-              <td class="mono break">${s.valueText ?? s.valueNum ?? '—'}</td>
+              <td class="mono break">${this.#value(s)}</td>
               <td class="nowrap" title=${formatDateTime(s.ts)}>${timeAgo(s.ts, this.#clock.now)}</td>
             </tr>`,
           )}

@@ -70,6 +70,10 @@ export class DrmDeviceView extends LitElement {
       subscribe: () =>
         subscribeDevice(this.tenantId, this.deviceId, (ev) => {
           if (ev.type === 'job') void this.#jobs.reload();
+          // Samples of a schedule this page has not listed: one was added since it loaded.
+          const known = new Set(this.#data.value?.schedules.map((s) => s.id));
+          if (ev.type === 'samples' && ev.samples.some((s) => !known.has(s.scheduleId)))
+            void this.#data.reload();
         }),
     });
   }

@@ -7,12 +7,12 @@ import { base } from '../../styles.js';
 import '../../components/drm-progress.js';
 import '../../components/drm-status-badge.js';
 
-const TONES: Record<string, '' | 'ok' | 'bad' | 'warn'> = {
+const TONES: Record<string, '' | 'ok' | 'bad' | 'warn' | 'idle'> = {
   succeeded: 'ok',
   failed: 'bad',
   partial: 'warn',
   expired: 'warn',
-  cancelled: 'warn',
+  cancelled: 'idle',
 };
 
 /** Per device: status, a progress bar, values read so far, and why it failed. */

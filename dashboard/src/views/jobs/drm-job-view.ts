@@ -28,6 +28,14 @@ import '../../components/drm-status-badge.js';
 import './drm-job-results.js';
 import './drm-job-targets.js';
 
+const TONES: Record<string, 'ok' | 'bad' | 'warn' | 'idle'> = {
+  succeeded: 'ok',
+  failed: 'bad',
+  partial: 'warn',
+  expired: 'warn',
+  cancelled: 'idle',
+};
+
 /** Merges the live state over the job as the API returned it. */
 function withLive(job: Job, live: LiveJobState | null): Job {
   if (!live || live.jobId !== job.id) return job;
@@ -168,14 +176,7 @@ export class DrmJobView extends LitElement {
   #overall(job: Job) {
     const { done, total } = job.progress;
     const text = `${done} of ${total} device${total === 1 ? '' : 's'} finished`;
-    const tone =
-      job.status === 'succeeded'
-        ? 'ok'
-        : job.status === 'failed'
-          ? 'bad'
-          : job.status === 'partial'
-            ? 'warn'
-            : '';
+    const tone = TONES[job.status] ?? '';
     return html`<section class="card" aria-labelledby="progress-h">
       <h2 id="progress-h">Progress</h2>
       <div class="overall">

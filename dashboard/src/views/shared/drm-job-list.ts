@@ -9,6 +9,14 @@ import { base } from '../../styles.js';
 import '../../components/drm-progress.js';
 import '../../components/drm-status-badge.js';
 
+const TONES: Record<string, 'ok' | 'bad' | 'warn' | 'idle'> = {
+  succeeded: 'ok',
+  failed: 'bad',
+  partial: 'warn',
+  cancelled: 'idle',
+  expired: 'warn',
+};
+
 /** Jobs as a table: when, what, on how many devices, how far, and how it ended. */
 @customElement('drm-job-list')
 export class DrmJobList extends LitElement {
@@ -71,7 +79,7 @@ export class DrmJobList extends LitElement {
                   .value=${total ? done / total : 0}
                   label="Targets finished"
                   value-text="${done} of ${total} devices"
-                  tone=${j.status === 'failed' ? 'bad' : j.status === 'succeeded' ? 'ok' : ''}
+                  tone=${TONES[j.status] ?? ''}
                 ></drm-progress>
                 <span class="small">${done}/${total}</span>
               </td>
