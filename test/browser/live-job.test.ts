@@ -236,7 +236,10 @@ describeBrowser('a live job in the dashboard', () => {
     });
     expect(res.status()).toBe(201);
     // The agent gets the schedule as desired state and polls; samples reach the page live.
-    await poll(() => page.getByRole('rowheader', { name: 'ifInOctets.2', exact: true }).count(), 60_000).toBeGreaterThan(0);
+    await poll(
+      () => page.getByRole('rowheader', { name: 'ifInOctets.2', exact: true }).count(),
+      60_000,
+    ).toBeGreaterThan(0);
     const chart = page.getByRole('img', { name: /^sysUpTime\.0: \d+ samples/ });
     await poll(() => chart.count(), 30_000).toBe(1);
     // A second poll ten seconds later adds a point without a reload.

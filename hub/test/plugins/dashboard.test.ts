@@ -12,7 +12,8 @@ import { DASHBOARD_CSP, dashboardPlugin } from '../../src/plugins/dashboard.js';
  * handler, over a build folder written here (the real build is exercised by the browser tests).
  */
 
-const INDEX = '<!doctype html><title>DRM</title><script type="module" src="/assets/index-abc123.js"></script>';
+const INDEX =
+  '<!doctype html><title>DRM</title><script type="module" src="/assets/index-abc123.js"></script>';
 const SCRIPT = `console.log(${JSON.stringify('x'.repeat(2000))});`;
 
 let dir: string;
@@ -48,19 +49,22 @@ afterAll(async () => {
 });
 
 describe('dashboard plugin', () => {
-  it.each(['/', '/login', '/login?next=%2Ft%2Fx', '/t/11111111-1111-4111-8111-111111111111/devices', '/t/x/jobs/y'])(
-    'GET %s answers with the app, revalidated and under the CSP',
-    async (url) => {
-      const res = await app.inject({ method: 'GET', url });
-      expect(res.statusCode).toBe(200);
-      expect(res.headers['content-type']).toMatch(/^text\/html/);
-      expect(res.body).toBe(INDEX);
-      expect(res.headers['cache-control']).toBe('no-cache');
-      expect(res.headers['content-security-policy']).toBe(DASHBOARD_CSP);
-      expect(res.headers['x-content-type-options']).toBe('nosniff');
-      expect(res.headers['x-frame-options']).toBe('DENY');
-    },
-  );
+  it.each([
+    '/',
+    '/login',
+    '/login?next=%2Ft%2Fx',
+    '/t/11111111-1111-4111-8111-111111111111/devices',
+    '/t/x/jobs/y',
+  ])('GET %s answers with the app, revalidated and under the CSP', async (url) => {
+    const res = await app.inject({ method: 'GET', url });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/html/);
+    expect(res.body).toBe(INDEX);
+    expect(res.headers['cache-control']).toBe('no-cache');
+    expect(res.headers['content-security-policy']).toBe(DASHBOARD_CSP);
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['x-frame-options']).toBe('DENY');
+  });
 
   it('the CSP allows no inline script, no eval and no framing', () => {
     expect(DASHBOARD_CSP).toContain("script-src 'self'");
