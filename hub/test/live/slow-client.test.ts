@@ -63,7 +63,7 @@ describe('a client that stops reading', () => {
       maxBuffered = Math.max(maxBuffered, conn!.ws.bufferedAmount);
       maxPendingFrames = Math.max(maxPendingFrames, conn!.sender.pending.frames);
       if (conn!.sender.pending.frames > 0) congestedAt ??= round;
-      if (congestedAt !== null && round - congestedAt > 2_000) break;
+      if (congestedAt !== null && round - congestedAt > 500) break;
       if (round % 50 === 0) await tick();
     }
     expect(congestedAt).not.toBeNull();
@@ -88,7 +88,7 @@ describe('a client that stops reading', () => {
     );
     expect(c.of('job.progress').length).toBeLessThan(sent);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
-  }, 120_000);
+  }, 300_000);
 
   it('is dropped (1013) when it stays stuck, and counted', async () => {
     const { hub, agent, jobId, c } = await setup({
@@ -108,7 +108,7 @@ describe('a client that stops reading', () => {
     socketOf(c).resume();
     const { code } = await c.closed;
     expect([1013, 1006]).toContain(code);
-  }, 120_000);
+  }, 300_000);
 });
 
 describe('heartbeat and session', () => {
@@ -122,7 +122,7 @@ describe('heartbeat and session', () => {
     await new Promise((r) => setTimeout(r, 500));
     expect(answering.ws.readyState).toBe(WebSocket.OPEN);
     expect(hub.app.live.sockets.size).toBe(1);
-  }, 120_000);
+  }, 300_000);
 
   it('closes a connection with 1008 once its session was logged out', async () => {
     const { hub, agent, ws } = await setup({ heartbeatMs: 100, sessionCheckMs: 150 });
@@ -132,7 +132,7 @@ describe('heartbeat and session', () => {
     await c.waitFor('hello');
     expect((await hub.call(user.token, 'POST', '/api/v1/auth/logout')).statusCode).toBe(204);
     expect((await c.closed).code).toBe(1008);
-  }, 120_000);
+  }, 300_000);
 
   it('ends topics of a tenant the user lost their role in', async () => {
     const { hub, agent, jobId, ws } = await setup({ heartbeatMs: 100, sessionCheckMs: 150 });
@@ -145,5 +145,5 @@ describe('heartbeat and session', () => {
     const err = await c.waitFor('error', (f) => f.code === 'not_found');
     expect(err.topic).toEqual(topic);
     expect(c.ws.readyState).toBe(WebSocket.OPEN);
-  }, 120_000);
+  }, 300_000);
 });
