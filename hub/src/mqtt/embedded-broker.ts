@@ -184,7 +184,6 @@ export class EmbeddedMqttHub implements MqttHub {
 
   private async listenOn(server: Server, host: string, port: number, setting: string): Promise<void> {
     this.servers.push(server);
-    server.on('error', (err) => this.opts.log.error({ err }, 'MQTT listener error'));
     await new Promise<void>((resolve, reject) => {
       const onError = (err: NodeJS.ErrnoException) => reject(new ListenError(setting, port, host, err));
       server.once('error', onError);
@@ -193,6 +192,9 @@ export class EmbeddedMqttHub implements MqttHub {
         resolve();
       });
     });
+    // Only once it listens: a port that cannot be opened is the caller's to report (or to fall
+    // back from), not an error in the log.
+    server.on('error', (err) => this.opts.log.error({ err }, 'MQTT listener error'));
   }
 
   private wire(): void {
