@@ -21,10 +21,10 @@ function get(device: SimulatedDevice, oids: string[], community = device.communi
     retries: 0,
   });
   return new Promise((resolve, reject) => {
-    session.get(oids, (err: Error | null, varbinds: Vb[]) => {
+    session.get(oids, (err, varbinds) => {
       session.close();
       if (err) reject(err);
-      else resolve(varbinds);
+      else resolve((varbinds ?? []) as Vb[]);
     });
   });
 }
