@@ -6,6 +6,7 @@ import {
   expectNoProblems,
   launchBrowser,
   logIn,
+  navLink,
   openPage,
   poll,
   type PageProblems,
@@ -69,7 +70,7 @@ describeBrowser('dashboard in a browser', () => {
     await poll(() => page.getByText('Live', { exact: true }).count(), 30_000).toBe(1);
     await screenshot(page, 'overview');
 
-    await page.getByRole('link', { name: 'Devices' }).click();
+    await navLink(page, 'Devices').click();
     await page.waitForURL(/\/devices$/);
     const device = page.getByRole('link', { name: 'localhost-snmp' });
     await poll(() => device.count()).toBe(1);
@@ -121,8 +122,8 @@ describeBrowser('dashboard in a browser', () => {
     await poll(() => page.getByRole('link', { name: 'localhost-snmp' }).count()).toBe(1);
     expect(await page.getByRole('link', { name: 'Add device' }).count()).toBe(0);
     // Users and the audit log are for admins: not even in the navigation.
-    expect(await page.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
-    expect(await page.getByRole('link', { name: 'Users' }).count()).toBe(0);
+    expect(await navLink(page, 'Audit log').count()).toBe(0);
+    expect(await navLink(page, 'Users').count()).toBe(0);
     await screenshot(page, 'viewer-device-list');
 
     // With the same session cookie, the API itself says no: a viewer has a role here (so not
@@ -141,7 +142,7 @@ describeBrowser('dashboard in a browser', () => {
     expect(page.url()).toContain(`/t/${otherTenant}/overview`);
     // One tenant: no switcher, and nothing of the demo customer anywhere.
     expect(await page.getByLabel('Tenant').count()).toBe(0);
-    await page.getByRole('link', { name: 'Devices' }).click();
+    await navLink(page, 'Devices').click();
     await poll(() => page.getByText('No devices yet.').count()).toBe(1);
 
     const t = server.demo.customerTenantId;
@@ -207,7 +208,7 @@ describeBrowser('dashboard in a browser', () => {
   it('is keyboard usable: focus moves to each new page heading, and controls have names', async () => {
     const { page, problems } = await newPage();
     await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
-    await page.getByRole('link', { name: 'Jobs' }).focus();
+    await navLink(page, 'Jobs').focus();
     await page.keyboard.press('Enter');
     await page.waitForURL(/\/jobs$/);
     await poll(() => focused(page)).toBe('H1# Jobs');
@@ -236,11 +237,11 @@ describeBrowser('dashboard in a browser', () => {
     await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
     const menu = page.getByRole('button', { name: 'Menu' });
     expect(await menu.isVisible()).toBe(true);
-    expect(await page.getByRole('link', { name: 'Devices' }).isVisible()).toBe(false);
+    expect(await navLink(page, 'Devices').isVisible()).toBe(false);
     await screenshot(page, 'narrow-overview');
     await menu.click();
     expect(await menu.getAttribute('aria-expanded')).toBe('true');
-    await page.getByRole('link', { name: 'Devices' }).click();
+    await navLink(page, 'Devices').click();
     await page.waitForURL(/\/devices$/);
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     expect(width, 'no sideways scrolling of the page').toBeLessThanOrEqual(390);

@@ -15,6 +15,7 @@ import {
   expectNoProblems,
   launchBrowser,
   logIn,
+  navLink,
   openPage,
   type PageProblems,
   poll,
@@ -90,7 +91,7 @@ describeBrowser('a live job in the dashboard', () => {
   });
 
   it('the Agents page makes a token and shows the exact commands to run', async () => {
-    await page.getByRole('link', { name: 'Agents' }).click();
+    await navLink(page, 'Agents').click();
     await page.waitForURL(/\/agents$/);
     await page.getByRole('button', { name: 'Make enrollment token' }).click();
     const command = page.getByText(/^npx drm-agent enroll /);

@@ -94,6 +94,11 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
 }
 
+/** A link of the main navigation ("Devices", "Jobs"…), not any link with that word. */
+export function navLink(page: Page, name: string) {
+  return page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });
+}
+
 /** Logs in through the login page and waits for the overview of the default tenant. */
 export async function logIn(page: Page, email: string, password: string): Promise<void> {
   await page.goto('/');

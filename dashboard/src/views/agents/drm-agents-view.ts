@@ -1,4 +1,4 @@
-import { html, LitElement, nothing } from 'lit';
+import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Agent, LiveAgentState } from '@drm/protocol';
 import { listAgents, listEnrollmentTokens, revokeAgent, revokeEnrollmentToken } from '../../api/agents.js';
@@ -22,7 +22,14 @@ import './drm-enroll-panel.js';
 /** Agents with live presence and backlog; admins enroll new ones and revoke old ones. */
 @customElement('drm-agents-view')
 export class DrmAgentsView extends LitElement {
-  static override styles = base;
+  static override styles = [
+    base,
+    css`
+      .tokens-h {
+        margin-top: 1.5rem;
+      }
+    `,
+  ];
 
   @property() tenantId = '';
   @state() private _live = new Map<string, LiveAgentState>();
@@ -83,7 +90,7 @@ export class DrmAgentsView extends LitElement {
     const tokens = this.#tokens.value?.items ?? [];
     if (tokens.length === 0) return nothing;
     const sites = new Map(this.#data.value?.sites.map((s) => [s.id, s.name]) ?? []);
-    return html`<h3>Enrollment tokens</h3>
+    return html`<h3 class="tokens-h">Enrollment tokens</h3>
       <div class="table-wrap">
         <table>
           <thead>

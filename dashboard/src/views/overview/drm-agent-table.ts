@@ -21,6 +21,10 @@ export class DrmAgentTable extends LitElement {
   static override styles = [
     base,
     css`
+      :host {
+        display: block;
+        margin-bottom: 1rem;
+      }
       .warn {
         color: var(--drm-warn);
         font-weight: 600;
