@@ -291,6 +291,49 @@ describe('results', () => {
     expect(lastAck(f.agentA).committed).toEqual(items.map((i) => i.id));
   });
 
+  // PGlite runs one transaction at a time: two batches can only overlap on a real server.
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    'commits two batches of one job whose transactions overlap (real PostgreSQL)',
+    async () => {
+      const f = await fixture();
+      const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev]);
+      const db = hub.db;
+      let arrived = 0;
+      let release = () => {};
+      const together = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      // Holds each batch just before it recomputes the job, until both are there: each has then
+      // stored its result, and with it a key-share lock on the job row (the foreign key).
+      const overlapping: Db = {
+        ...db,
+        withTenant: (ctx, fn) =>
+          db.withTenant(ctx, (q) =>
+            fn({
+              ...q,
+              async query(sql, params) {
+                if (/FROM jobs WHERE tenant_id = \$1 AND id = \$2/.test(sql)) {
+                  arrived += 1;
+                  if (arrived === 2) release();
+                  await Promise.race([together, new Promise((r) => setTimeout(r, 3_000))]);
+                }
+                return q.query(sql, params);
+              },
+            } as typeof q),
+          ),
+      };
+      const both = new FakeMqttHub();
+      registerIngestion(both, { db: overlapping, log: silentLog });
+      await Promise.all([
+        both.deliver('results', agentA(f), { items: [result(jobId, f.snmpDev)] }),
+        both.deliver('results', agentA(f), { items: [result(jobId, f.v3Dev)] }),
+      ]);
+      expect(arrived).toBe(2);
+      expect(both.sent('ack', f.agentA)).toHaveLength(2);
+      expect(await jobOf(hub.db, f.tenantId, jobId)).toMatchObject({ status: 'succeeded', doneTargets: 2 });
+    },
+  );
+
   it('publishes no ack when the transaction fails, so the agent sends the batch again', async () => {
     const f = await fixture();
     const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);

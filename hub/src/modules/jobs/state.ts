@@ -112,8 +112,11 @@ export async function recomputeJobStatus(
   tenantId: string,
   jobId: string,
 ): Promise<JobAggregate | null> {
+  // NO KEY UPDATE, not UPDATE: rows referencing the job (job_results) hold KEY SHARE on it from
+  // their foreign key check, which FOR UPDATE waits for; two result batches of one job would
+  // then each wait for the other. NO KEY UPDATE still serialises recomputes of the job.
   const { rows: jobs } = await q.query<{ status: JobStatus; done: number }>(
-    'SELECT status, done_targets AS done FROM jobs WHERE tenant_id = $1 AND id = $2 FOR UPDATE',
+    'SELECT status, done_targets AS done FROM jobs WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE',
     [tenantId, jobId],
   );
   const job = jobs[0];

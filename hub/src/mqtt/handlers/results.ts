@@ -7,7 +7,7 @@ import type {
   TargetStatus,
 } from '@drm/protocol';
 import type { Queryable } from '../../db/types.js';
-import { applyTargetTransition, recomputeJobStatus, type TargetFields } from '../../modules/jobs/service.js';
+import { recomputeJobStatus } from '../../modules/jobs/service.js';
 import * as repo from '../ingest/repo.js';
 import type { InboundContext, InboundHandler } from '../types.js';
 import type { HandlerDeps } from './deps.js';
@@ -43,7 +43,10 @@ function uniqueById(items: readonly ResultItem[]): ResultItem[] {
   });
 }
 
-/** Only targets that exist in this tenant and were dispatched to this agent take its results. */
+/**
+ * Only targets that exist in this tenant and were dispatched to this agent take its results.
+ * The targets are locked here, first and in key order, for the moves that follow.
+ */
 async function authorizeResults(
   q: Queryable,
   ctx: InboundContext,
@@ -51,7 +54,7 @@ async function authorizeResults(
   rejected: Rejection[],
 ): Promise<ResultRecord[]> {
   const pairs = new Map(results.map((r) => [pairKey(r.jobId, r.deviceId), r]));
-  const owners = await repo.findTargets(q, ctx.tenantId, [...pairs.values()]);
+  const owners = await repo.lockTargets(q, ctx.tenantId, [...pairs.values()]);
   const ownerOf = new Map(owners.map((o) => [pairKey(o.jobId, o.deviceId), o.agentId]));
   return results.filter((r) => {
     const key = pairKey(r.jobId, r.deviceId);
@@ -82,21 +85,18 @@ async function authorizeSamples(
 
 /**
  * Moves the targets of newly stored results: a whole result finishes its target; a part
- * finishes it once every part is stored, and until then marks it running. Targets first in
- * key order, then each job once: the lock order every job writer follows.
+ * finishes it once every part is stored, and until then marks it running. All moves go in one
+ * statement (the rows are locked already), then each job is recomputed once, in id order.
  */
 async function settleTargets(q: Queryable, tenantId: string, fresh: ResultRecord[]): Promise<string[]> {
-  const moves = new Map<
-    string,
-    { jobId: string; deviceId: string; to: TargetStatus; fields: TargetFields }
-  >();
+  const moves = new Map<string, repo.TargetMove>();
   const groups = new Map<string, repo.PartGroup & { status: ResultRecord['status'] }>();
   for (const r of fresh) {
     const key = pairKey(r.jobId, r.deviceId);
     const times = { startedAt: r.startedAt, finishedAt: r.finishedAt };
     if (!r.part) {
-      const fields = { ...times, ...(r.error && { error: r.error }) };
-      moves.set(key, { jobId: r.jobId, deviceId: r.deviceId, to: targetStatusOf(r.status, r.error), fields });
+      const to = targetStatusOf(r.status, r.error);
+      moves.set(key, { jobId: r.jobId, deviceId: r.deviceId, to, ...times, error: r.error });
       continue;
     }
     const group = { jobId: r.jobId, deviceId: r.deviceId, count: r.part.count, ...times, status: r.status };
@@ -105,21 +105,15 @@ async function settleTargets(q: Queryable, tenantId: string, fresh: ResultRecord
   const progress = await repo.storedParts(q, tenantId, [...groups.values()]);
   for (const p of progress) {
     const key = pairKey(p.jobId, p.deviceId);
+    const { jobId, deviceId, startedAt } = p;
     if (p.stored >= p.count) {
-      const fields = { startedAt: p.startedAt, finishedAt: p.finishedAt, ...(p.error && { error: p.error }) };
-      moves.set(key, { jobId: p.jobId, deviceId: p.deviceId, to: targetStatusOf(p.status, p.error), fields });
+      const to = targetStatusOf(p.status, p.error);
+      moves.set(key, { jobId, deviceId, to, startedAt, finishedAt: p.finishedAt, error: p.error });
     } else if (!moves.has(key)) {
-      moves.set(key, {
-        jobId: p.jobId,
-        deviceId: p.deviceId,
-        to: 'running',
-        fields: { startedAt: p.startedAt },
-      });
+      moves.set(key, { jobId, deviceId, to: 'running', startedAt });
     }
   }
-  const ordered = [...moves.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, m]) => m);
-  for (const m of ordered) await applyTargetTransition(q, tenantId, m.jobId, m.deviceId, m.to, m.fields);
-  const jobs = [...new Set(ordered.map((m) => m.jobId.toLowerCase()))].sort();
+  const jobs = await repo.moveTargets(q, tenantId, [...moves.values()]);
   for (const jobId of jobs) await recomputeJobStatus(q, tenantId, jobId);
   return jobs;
 }

@@ -8,8 +8,14 @@ import type { Queryable } from '../../db/types.js';
  * do differently.
  */
 
-/** PostgreSQL text and jsonb cannot hold U+0000; one such value would fail the whole batch forever. */
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000; one such value would fail the whole batch
+ * forever. JSON.stringify writes it as the escape `\u0000`, so the replacer (a call per value,
+ * a good part of a batch's cost) runs only when the text shows one, or a lookalike.
+ */
 function json(rows: unknown): string {
+  const text = JSON.stringify(rows);
+  if (!text.includes('\\u0000')) return text;
   return JSON.stringify(rows, (_key, value: unknown) =>
     typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value,
   );
@@ -22,20 +28,92 @@ export interface TargetOwner {
   status: TargetStatus;
 }
 
-/** The targets among (jobId, deviceId) pairs that exist in the tenant, with their agent. */
-export async function findTargets(
+/**
+ * The targets among (jobId, deviceId) pairs that exist in the tenant, with their agent, locked
+ * FOR UPDATE in key order: the order every writer of several job_targets rows locks them in,
+ * so two batches (or a batch and a receipt) never wait on each other in a cycle.
+ *
+ * Each pair is its own primary-key lookup (the LIMIT keeps the planner from turning the
+ * lateral subquery into a join): a join may hash every target of the tenant to find 500 of
+ * them, and did whenever the table's statistics lagged behind its growth. The pairs go in
+ * sorted, and the nested loop visits and locks them in that order.
+ */
+export async function lockTargets(
   q: Queryable,
   tenantId: string,
   pairs: readonly { jobId: string; deviceId: string }[],
 ): Promise<TargetOwner[]> {
   if (pairs.length === 0) return [];
+  // Lower-case uuid text sorts as the uuids do in PostgreSQL (byte order).
+  const keys = pairs
+    .map((p) => [p.jobId.toLowerCase(), p.deviceId.toLowerCase()] as const)
+    .sort(([a, b], [c, d]) => (a < c ? -1 : a > c ? 1 : b < d ? -1 : b > d ? 1 : 0));
   const { rows } = await q.query<TargetOwner>(
     `SELECT t.job_id AS "jobId", t.device_id AS "deviceId", t.agent_id AS "agentId", t.status
-       FROM unnest($2::uuid[], $3::uuid[]) AS k(job_id, device_id)
-       JOIN job_targets t ON t.tenant_id = $1 AND t.job_id = k.job_id AND t.device_id = k.device_id`,
-    [tenantId, pairs.map((p) => p.jobId), pairs.map((p) => p.deviceId)],
+       FROM unnest($2::uuid[], $3::uuid[]) WITH ORDINALITY AS k(job_id, device_id, n)
+      CROSS JOIN LATERAL (
+            SELECT job_id, device_id, agent_id, status FROM job_targets
+             WHERE tenant_id = $1 AND job_id = k.job_id AND device_id = k.device_id
+             LIMIT 1 FOR UPDATE) AS t
+      ORDER BY k.n`,
+    [tenantId, keys.map(([jobId]) => jobId), keys.map(([, deviceId]) => deviceId)],
   );
   return rows;
+}
+
+/** Where a target goes, with the times and error its result reports. */
+export interface TargetMove {
+  jobId: string;
+  deviceId: string;
+  to: TargetStatus;
+  startedAt: string;
+  finishedAt?: string | undefined;
+  error?: ResultError | null | undefined;
+}
+
+/** Stage of a status, as `canTransition` ranks them: a target only moves to a higher stage. */
+const STAGE_SQL = (status: string) =>
+  `CASE ${status} WHEN 'queued' THEN 0 WHEN 'dispatched' THEN 1 WHEN 'running' THEN 2 ELSE 3 END`;
+
+/**
+ * Applies many target moves in one statement, each exactly as `applyTargetTransition` would
+ * (forward only, never out of a terminal status; a terminal move sets finished_at, a move to
+ * running sets started_at; an error given replaces the stored one). The rows must already be
+ * locked by this transaction (`lockTargets`). As there, each target is found by its own
+ * primary-key lookup, and updated through the ctid that lookup returns (a TID scan), so no
+ * plan ever scans the tenant's targets. Returns the jobs whose targets moved, sorted.
+ */
+export async function moveTargets(
+  q: Queryable,
+  tenantId: string,
+  moves: readonly TargetMove[],
+): Promise<string[]> {
+  if (moves.length === 0) return [];
+  const rows = moves.map((m) => ({
+    job_id: m.jobId,
+    device_id: m.deviceId,
+    status: m.to,
+    started_at: m.startedAt,
+    finished_at: m.finishedAt ?? null,
+    error: m.error ?? null,
+  }));
+  const { rows: moved } = await q.query<{ jobId: string }>(
+    `UPDATE job_targets t SET
+        status = m.status,
+        started_at = COALESCE(m.started_at, t.started_at, CASE WHEN m.status = 'running' THEN now() END),
+        finished_at = CASE WHEN ${STAGE_SQL('m.status')} = 3 THEN COALESCE(m.finished_at, now()) ELSE t.finished_at END,
+        error = COALESCE(m.error, t.error)
+       FROM jsonb_to_recordset($2::jsonb) AS m(job_id uuid, device_id uuid, status text,
+            started_at timestamptz, finished_at timestamptz, error jsonb)
+      CROSS JOIN LATERAL (
+            SELECT ctid FROM job_targets
+             WHERE tenant_id = $1 AND job_id = m.job_id AND device_id = m.device_id LIMIT 1) AS k
+      WHERE t.ctid = k.ctid
+        AND ${STAGE_SQL('t.status')} < 3 AND ${STAGE_SQL('m.status')} > ${STAGE_SQL('t.status')}
+      RETURNING t.job_id AS "jobId"`,
+    [tenantId, json(rows)],
+  );
+  return [...new Set(moved.map((r) => r.jobId))].sort();
 }
 
 /** The devices among `ids` that belong to `agentId` in the tenant. */

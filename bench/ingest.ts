@@ -1,0 +1,331 @@
+/**
+ * Hub ingestion of result rows, over real MQTT into real PostgreSQL, against a raw batched
+ * INSERT of the same rows into the same table, in the same run.
+ *
+ * A hub (embedded broker on a free port, agent link on) runs on a scratch database created
+ * from DATABASE_URL / TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
+ * migrated, and dropped at the end. One agent is enrolled with DEVICES devices; jobs with every
+ * device as a target are created through the API, dispatched to the agent and receipted, so each
+ * result row is one that the hub accepts. A plain MQTT client with the agent's credentials then
+ * publishes `results` batches of 500 items (snmp.get results of three varbinds), with at most
+ * IN_FLIGHT batches unacknowledged as the agent's outbox does, and waits for the hub's `ack`
+ * of each; rows/s = rows / (first publish → last ack).
+ *
+ * Reference: the same number of rows for a second, fresh set of jobs, inserted into
+ * job_results by `INSERT … SELECT FROM unnest(…)` of 1,000 rows per statement and transaction,
+ * as the hub's database role with the tenant set (RLS on), the same number at a time.
+ * Samples (the time-partitioned table) are measured the same way.
+ *
+ *   node --conditions=source --import tsx bench/ingest.ts [rows] [batches in flight]
+ */
+import type { MqttClient } from 'mqtt';
+import { messageFor, parseTopic, type ResultRecord, type SampleRecord, uuidv7 } from '@drm/protocol';
+import type { Db } from '../hub/src/db/types.js';
+import { createTestHub, type TestHub } from '../hub/test/helpers/hub.js';
+import {
+  connectAgent,
+  enrollAgent,
+  statusPayload,
+  type TestAgent,
+  topicOf,
+} from '../hub/test/helpers/mqtt.js';
+
+const ROWS = Number(process.argv[2] ?? 100_000);
+const DEVICES = Math.min(1_000, ROWS);
+const BATCH = 500;
+/** The agent's outbox drain keeps at most 4 batches unacknowledged by default. */
+const IN_FLIGHT = Number(process.argv[3] ?? 4);
+const RAW_BATCH = 1_000;
+const ACK_TIMEOUT_MS = 60_000;
+
+process.env.TEST_DATABASE_URL ??= process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+interface Link {
+  client: MqttClient;
+  dispatched: Set<string>;
+  acks: Map<string, (body: { committed: string[]; rejected?: unknown[] }) => void>;
+}
+
+async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+}
+
+async function addDevices(hub: TestHub, agent: TestAgent): Promise<string[]> {
+  const cred = await hub.call(agent.admin.token, 'POST', `${agent.base}/credentials`, {
+    name: 'bench',
+    kind: 'snmp-community',
+    version: '2c',
+    community: 'bench-community',
+  });
+  if (cred.statusCode !== 201) throw new Error(`credential: ${cred.body}`);
+  const ids: string[] = [];
+  // One at a time: concurrent device creation for one agent deadlocks on its agents row.
+  await pool([...Array(DEVICES).keys()], 1, async (i) => {
+    const res = await hub.call(agent.admin.token, 'POST', `${agent.base}/devices`, {
+      siteId: agent.siteId,
+      agentId: agent.agentId,
+      name: `edge-${i}`,
+      address: `10.${i >> 8}.${i & 255}.1`,
+      snmp: { version: '2c', port: 161, credentialId: cred.json().id },
+    });
+    if (res.statusCode !== 201) throw new Error(`device: ${res.body}`);
+    ids.push(res.json().id);
+  });
+  return ids;
+}
+
+async function online(url: string, agent: TestAgent): Promise<Link> {
+  const client = await connectAgent(url, agent, { clean: true });
+  const link: Link = { client, dispatched: new Set(), acks: new Map() };
+  client.on('message', (topic, payload) => {
+    const channel = parseTopic(topic)?.channel;
+    if (channel === 'jobs') link.dispatched.add(JSON.parse(payload.toString()).body.jobId);
+    if (channel === 'ack') {
+      const ack = JSON.parse(payload.toString()).body;
+      link.acks.get(ack.batchId)?.(ack);
+    }
+  });
+  await client.subscribeAsync(
+    (['jobs', 'config', 'ack', 'cancel'] as const).map((c) => topicOf(agent, c)),
+    { qos: 1 },
+  );
+  await client.publishAsync(topicOf(agent, 'status'), statusPayload(agent, 'online'), {
+    qos: 1,
+    retain: true,
+  });
+  return link;
+}
+
+async function waitFor(what: string, ok: () => boolean | Promise<boolean>, ms = 600_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await ok())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const count = async (db: Db, sql: string, params: unknown[]) =>
+  (await db.asOwner((q) => q.query<{ n: number }>(sql, params))).rows[0]?.n ?? 0;
+
+/** `jobs` jobs of one snmp.get over every device, dispatched to the agent and receipted. */
+async function createJobs(hub: TestHub, agent: TestAgent, link: Link, devices: string[], jobs: number) {
+  const ids: string[] = [];
+  for (let j = 0; j < jobs; j++) {
+    const res = await hub.call(agent.admin.token, 'POST', `${agent.base}/jobs`, {
+      kind: 'snmp.get',
+      targets: devices,
+      params: { oids: ['1.3.6.1.2.1.1.1.0', '1.3.6.1.2.1.1.3.0', '1.3.6.1.2.1.1.5.0'] },
+    });
+    if (res.statusCode !== 202) throw new Error(`job: ${res.body}`);
+    ids.push(res.json().id);
+  }
+  await waitFor('dispatch', () => ids.every((id) => link.dispatched.has(id)));
+  await link.client.publishAsync(
+    topicOf(agent, 'receipts'),
+    JSON.stringify(messageFor('receipts', { jobIds: ids })),
+    {
+      qos: 1,
+    },
+  );
+  const sql =
+    'SELECT count(*)::int AS n FROM job_targets WHERE job_id = ANY($1::uuid[]) AND receipted_at IS NOT NULL';
+  await waitFor('receipts', async () => (await count(hub.db, sql, [ids])) === ids.length * devices.length);
+  return ids;
+}
+
+function results(jobIds: string[], devices: string[], rows: number): ResultRecord[] {
+  const out: ResultRecord[] = [];
+  const t = Date.now();
+  for (const jobId of jobIds) {
+    for (const [i, deviceId] of devices.entries()) {
+      if (out.length === rows) return out;
+      out.push({
+        kind: 'result',
+        id: uuidv7(),
+        jobId,
+        deviceId,
+        status: 'succeeded',
+        startedAt: new Date(t).toISOString(),
+        finishedAt: new Date(t + 12).toISOString(),
+        varbinds: [
+          { oid: '1.3.6.1.2.1.1.1.0', type: 'OctetString', value: `Linux edge-${i} 5.10.0-21-amd64 x86_64` },
+          { oid: '1.3.6.1.2.1.1.3.0', type: 'TimeTicks', value: 1_234_567 + i },
+          { oid: '1.3.6.1.2.1.1.5.0', type: 'OctetString', value: `edge-${i}.example.net` },
+        ],
+      });
+    }
+  }
+  return out;
+}
+
+function samples(devices: string[], rows: number): SampleRecord[] {
+  const scheduleId = uuidv7();
+  const t = Date.now() - rows * 10;
+  return Array.from({ length: rows }, (_, i) => ({
+    kind: 'sample' as const,
+    id: uuidv7(),
+    scheduleId,
+    deviceId: devices[i % devices.length] as string,
+    ts: new Date(t + i * 10).toISOString(),
+    oid: '1.3.6.1.2.1.2.2.1.10.1',
+    name: 'IF-MIB::ifInOctets.1',
+    valueNum: i * 1500,
+  }));
+}
+
+/** Publishes the items in batches with at most IN_FLIGHT unacknowledged; ms to the last ack. */
+async function publishAll(
+  link: Link,
+  agent: TestAgent,
+  items: (ResultRecord | SampleRecord)[],
+): Promise<number> {
+  const batches: { id: string; text: string }[] = [];
+  for (let i = 0; i < items.length; i += BATCH) {
+    const message = messageFor('results', { items: items.slice(i, i + BATCH) });
+    batches.push({ id: message.id, text: JSON.stringify(message) });
+  }
+  const topic = topicOf(agent, 'results');
+  let committed = 0;
+  const start = performance.now();
+  await pool(batches, IN_FLIGHT, async (batch) => {
+    const acked = new Promise<void>((resolve, reject) => {
+      link.acks.set(batch.id, (ack) => {
+        link.acks.delete(batch.id);
+        committed += ack.committed.length;
+        if (ack.rejected?.length) reject(new Error(`rejected: ${JSON.stringify(ack.rejected[0])}`));
+        else resolve();
+      });
+    });
+    await link.client.publishAsync(topic, batch.text, { qos: 1 });
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no ack for batch ${batch.id} within ${ACK_TIMEOUT_MS} ms`)),
+        ACK_TIMEOUT_MS,
+      );
+    });
+    await Promise.race([acked, late]).finally(() => clearTimeout(timer));
+  });
+  const ms = performance.now() - start;
+  if (committed !== items.length) throw new Error(`${committed} of ${items.length} committed`);
+  return ms;
+}
+
+async function rawResults(db: Db, agent: TestAgent, rows: ResultRecord[]): Promise<number> {
+  const chunks = Array.from({ length: Math.ceil(rows.length / RAW_BATCH) }, (_, i) =>
+    rows.slice(i * RAW_BATCH, (i + 1) * RAW_BATCH),
+  );
+  const start = performance.now();
+  await pool(chunks, IN_FLIGHT, async (chunk) => {
+    await db.withTenant(agent.tenantId, (q) =>
+      q.query(
+        `INSERT INTO job_results (tenant_id, id, job_id, device_id, agent_id, status, started_at, finished_at,
+                                  received_at, varbinds)
+         SELECT $1, r.id, r.job_id, r.device_id, $2, r.status, r.started_at, r.finished_at, now(), r.varbinds
+           FROM unnest($3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::timestamptz[], $8::timestamptz[],
+                       $9::jsonb[]) AS r(id, job_id, device_id, status, started_at, finished_at, varbinds)
+         ON CONFLICT (tenant_id, id) DO NOTHING`,
+        [
+          agent.tenantId,
+          agent.agentId,
+          chunk.map((r) => r.id),
+          chunk.map((r) => r.jobId),
+          chunk.map((r) => r.deviceId),
+          chunk.map((r) => r.status),
+          chunk.map((r) => r.startedAt),
+          chunk.map((r) => r.finishedAt),
+          chunk.map((r) => JSON.stringify(r.varbinds)),
+        ],
+      ),
+    );
+  });
+  return performance.now() - start;
+}
+
+async function rawSamples(db: Db, agent: TestAgent, rows: SampleRecord[]): Promise<number> {
+  const chunks = Array.from({ length: Math.ceil(rows.length / RAW_BATCH) }, (_, i) =>
+    rows.slice(i * RAW_BATCH, (i + 1) * RAW_BATCH),
+  );
+  const start = performance.now();
+  await pool(chunks, IN_FLIGHT, async (chunk) => {
+    await db.withTenant(agent.tenantId, (q) =>
+      q.query(
+        `INSERT INTO samples (tenant_id, id, device_id, schedule_id, ts, oid, name, value_num)
+         SELECT $1, s.* FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::text[], $7::text[],
+                                    $8::float8[]) AS s
+         ON CONFLICT DO NOTHING`,
+        [
+          agent.tenantId,
+          chunk.map((s) => s.id),
+          chunk.map((s) => s.deviceId),
+          chunk.map((s) => s.scheduleId),
+          chunk.map((s) => s.ts),
+          chunk.map((s) => s.oid),
+          chunk.map((s) => s.name),
+          chunk.map((s) => s.valueNum),
+        ],
+      ),
+    );
+  });
+  return performance.now() - start;
+}
+
+const perSecond = (rows: number, ms: number) => (rows / ms) * 1000;
+
+function report(label: string, rows: number, hubMs: number, rawMs: number): void {
+  const hub = perSecond(rows, hubMs);
+  const raw = perSecond(rows, rawMs);
+  console.log(
+    `${label.padEnd(8)} hub ${rows} rows in ${hubMs.toFixed(0)} ms = ${hub.toFixed(0)} rows/s | ` +
+      `raw INSERT ${rawMs.toFixed(0)} ms = ${raw.toFixed(0)} rows/s | ratio ${(hub / raw).toFixed(2)}`,
+  );
+}
+
+const setupStart = performance.now();
+const hub = await createTestHub();
+let link: Link | undefined;
+try {
+  const agent = await enrollAgent(hub);
+  const devices = await addDevices(hub, agent);
+  link = await online(`mqtt://127.0.0.1:${hub.app.mqtt.port}`, agent);
+  const jobsPerSet = Math.ceil(ROWS / DEVICES);
+  const hubJobs = await createJobs(hub, agent, link, devices, jobsPerSet);
+  const rawJobs = await createJobs(hub, agent, link, devices, jobsPerSet);
+  // What the hub is meant to do at start-up and daily: this month's and next month's partitions.
+  await hub.db.asOwner((q) => q.query('SELECT drm_ensure_sample_partitions(current_date, 2)'));
+  // Statistics as autovacuum keeps them in a running system; the set-up grew these tables from
+  // nothing within a minute or two.
+  await hub.db.asOwner((q) => q.query('ANALYZE job_targets, jobs, job_results, devices, samples'));
+  console.log(
+    `${ROWS} rows, ${DEVICES} devices, ${jobsPerSet} jobs per set, ${BATCH} items per message, ` +
+      `${IN_FLIGHT} in flight; set-up ${((performance.now() - setupStart) / 1000).toFixed(1)} s`,
+  );
+
+  const hubRows = results(hubJobs, devices, ROWS);
+  const rawRows = results(rawJobs, devices, ROWS);
+  const rawMs = await rawResults(hub.db, agent, rawRows);
+  const hubMs = await publishAll(link, agent, hubRows);
+  const stored = await count(
+    hub.db,
+    'SELECT count(*)::int AS n FROM job_results WHERE job_id = ANY($1::uuid[])',
+    [hubJobs],
+  );
+  const done = await count(
+    hub.db,
+    "SELECT count(*)::int AS n FROM job_targets WHERE job_id = ANY($1::uuid[]) AND status = 'succeeded'",
+    [hubJobs],
+  );
+  if (stored !== ROWS || done !== ROWS) throw new Error(`stored ${stored}, targets succeeded ${done}`);
+  report('results', ROWS, hubMs, rawMs);
+
+  const rawSampleMs = await rawSamples(hub.db, agent, samples(devices, ROWS));
+  const hubSampleMs = await publishAll(link, agent, samples(devices, ROWS));
+  report('samples', ROWS, hubSampleMs, rawSampleMs);
+} finally {
+  link?.client.end(true);
+  await hub.close();
+}
