@@ -2,9 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import snmp from 'net-snmp';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Agent, agentVersion, enroll, loadConfig } from '../../agent/src/index.js';
+import { IF_INDEX_2, LINK_DOWN, trap } from '../../agent/test/helpers/trap-harness.js';
 import {
   SIM_GOLDEN,
   type SnmpSimulator,
@@ -253,6 +255,32 @@ describeBrowser('a live job in the dashboard', () => {
     expect(await stillSamePage()).toBe(true);
     await screenshot(page, 'device-charts');
     expect(await page.getByRole('rowheader', { name: 'ifInOctets.2', exact: true }).count()).toBe(1);
+    expectNoProblems(problems);
+  });
+  it('a trap from the device shows on the Events page as it arrives', async () => {
+    const t = server.demo.customerTenantId;
+    await page.goto(`/t/${t}/events`);
+    await poll(() => page.getByRole('heading', { name: 'Events', level: 1 }).count()).toBe(1);
+    await markPage();
+    // From the device's address with its community: the agent knows both from its desired state.
+    const session = snmp.createSession('127.0.0.1', 'public', {
+      trapPort: agent!.trapPort,
+      version: snmp.Version2c,
+      timeout: 1000,
+      retries: 0,
+    });
+    try {
+      await trap(session, LINK_DOWN, [IF_INDEX_2]);
+    } finally {
+      session.close();
+    }
+    const row = page.getByRole('row', { name: /linkDown/ });
+    await poll(() => row.count(), 30_000).toBe(1);
+    expect(await row.getByText('localhost-snmp').count()).toBe(1);
+    expect(await stillSamePage()).toBe(true);
+    await row.getByText(/linkDown from 127\.0\.0\.1/).click();
+    await poll(() => page.getByRole('rowheader', { name: 'ifIndex.2', exact: true }).count()).toBe(1);
+    await screenshot(page, 'events-trap');
     expectNoProblems(problems);
   });
 });

@@ -1,6 +1,7 @@
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { type Event as DrmEvent, EventKind } from '@drm/protocol';
+import { listAgents } from '../../api/agents.js';
 import { errorMessage } from '../../api/errors.js';
 import { listEvents } from '../../api/events.js';
 import { listAllDevices } from '../../api/inventory.js';
@@ -41,7 +42,13 @@ export class DrmEventsView extends LitElement {
 
   readonly #devices = new Resource(this, {
     args: () => (this.tenantId ? [this.tenantId] : null),
-    task: ([tenantId], signal) => listAllDevices(tenantId, signal),
+    task: async ([tenantId], signal) => {
+      const [devices, agents] = await Promise.all([
+        listAllDevices(tenantId, signal),
+        listAgents(tenantId, signal),
+      ]);
+      return { items: devices.items, agents: agents.items };
+    },
   });
 
   readonly #events = new Resource(this, {
@@ -140,7 +147,7 @@ export class DrmEventsView extends LitElement {
           ? this.#events.loading
             ? html`<p class="muted" role="status">Loading…</p>`
             : nothing
-          : html`<drm-event-list .events=${events} .devices=${devices}></drm-event-list>
+          : html`<drm-event-list .events=${events} .devices=${devices} .agents=${this.#devices.value?.agents ?? []}></drm-event-list>
             ${this._cursor ? html`<p><button @click=${this.#loadMore}>Load more</button></p>` : nothing}`
       }`;
   }

@@ -1,6 +1,6 @@
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import type { Device, Event as DrmEvent } from '@drm/protocol';
+import type { Agent, Device, Event as DrmEvent } from '@drm/protocol';
 import { ClockController } from '../../controllers/clock.js';
 import { formatDateTime, timeAgo, timeticks } from '../../lib/format.js';
 import { displayName } from '../../lib/oid-names.js';
@@ -42,6 +42,8 @@ export class DrmEventList extends LitElement {
   @property({ attribute: false }) events: DrmEvent[] = [];
   /** Known devices, to show names instead of ids. */
   @property({ attribute: false }) devices: Device[] = [];
+  /** Known agents, to name the agent of agent events. */
+  @property({ attribute: false }) agents: Agent[] = [];
   @property({ type: Boolean }) compact = false;
   readonly #clock = new ClockController(this);
 
@@ -75,6 +77,13 @@ export class DrmEventList extends LitElement {
   override render() {
     if (this.events.length === 0) return html`<p class="muted">No events.</p>`;
     const names = new Map(this.devices.map((d) => [d.id, d.name]));
+    const agents = new Map(this.agents.map((a) => [a.id, a.name]));
+    const source = (e: DrmEvent) => {
+      if (e.deviceId) return names.get(e.deviceId) ?? html`<span class="mono small">${e.deviceId}</span>`;
+      if (e.agentId)
+        return html`agent ${agents.get(e.agentId) ?? html`<span class="mono small">${e.agentId}</span>`}`;
+      return '—';
+    };
     return html`<div class="table-wrap">
       <table>
         <thead>
@@ -93,11 +102,7 @@ export class DrmEventList extends LitElement {
                 ${e.summary}
                 ${this.compact ? nothing : this.#trap(e)}
               </td>
-              ${
-                this.compact
-                  ? nothing
-                  : html`<td>${e.deviceId ? (names.get(e.deviceId) ?? html`<span class="mono small">${e.deviceId}</span>`) : '—'}</td>`
-              }
+              ${this.compact ? nothing : html`<td>${source(e)}</td>`}
             </tr>`,
           )}
         </tbody>
