@@ -6,7 +6,7 @@ import {
   liveTopicKey,
 } from '@drm/protocol';
 import { type BackoffOptions, DEFAULT_BACKOFF, reconnectDelay } from '../lib/backoff.js';
-import { mergeAgentStates, mergeJobState } from './live-state.js';
+import { keepSnapshot, type TopicEntry, topicKeysOf } from './live-routing.js';
 
 /** The parts of a WebSocket the client uses: the browser's, or `ws` in tests. */
 export interface WebSocketLike {
@@ -39,48 +39,6 @@ export interface LiveClientOptions {
 }
 
 const OPEN = 1;
-
-type Snapshot = Extract<LiveServerMessage, { type: 'subscribed' }>['snapshot'];
-
-interface TopicEntry {
-  topic: LiveTopic;
-  handlers: Set<LiveFrameHandler>;
-  /** The hub's snapshot kept current with later updates, for a handler that joins late. */
-  snapshot?: Snapshot;
-}
-
-/**
- * The topics a server frame concerns, as `liveTopicKey` strings. The hub sends each frame once
- * per connection whatever number of subscribed topics it matches, so the client fans it out.
- */
-export function topicKeysOf(frame: LiveServerMessage): string[] {
-  switch (frame.type) {
-    case 'subscribed':
-    case 'unsubscribed':
-      return [liveTopicKey(frame.topic)];
-    case 'error':
-      return frame.topic ? [liveTopicKey(frame.topic)] : [];
-    case 'job.progress': {
-      const { tenantId, progress } = frame;
-      return [`job:${tenantId}:${progress.jobId}`, `device:${tenantId}:${progress.deviceId}`];
-    }
-    case 'job.updated': {
-      const { tenantId, jobId, targets } = frame.job;
-      const devices = targets.map((t) => `device:${tenantId}:${t.deviceId}`);
-      return [`job:${tenantId}:${jobId}`, `tenant:${tenantId}`, ...new Set(devices)];
-    }
-    case 'agent.updated':
-      return [`agents:${frame.agent.tenantId}`, `tenant:${frame.agent.tenantId}`];
-    case 'samples':
-      return [...new Set(frame.samples.map((s) => `device:${s.tenantId}:${s.deviceId}`))];
-    case 'trap': {
-      const { tenantId, deviceId } = frame.trap;
-      return deviceId ? [`tenant:${tenantId}`, `device:${tenantId}:${deviceId}`] : [`tenant:${tenantId}`];
-    }
-    default:
-      return [];
-  }
-}
 
 /**
  * One WebSocket to `GET /api/v1/live` for the whole tab. Components subscribe to topics; the
@@ -296,21 +254,6 @@ export class LiveClient {
     clearInterval(this.#pingTimer);
     clearTimeout(this.#watchdog);
     this.#heartbeatMs = 0;
-  }
-}
-
-function keepSnapshot(entry: TopicEntry, frame: LiveServerMessage): void {
-  const { snapshot } = entry;
-  if (frame.type === 'subscribed') entry.snapshot = frame.snapshot;
-  else if (
-    frame.type === 'job.updated' &&
-    entry.topic.kind === 'job' &&
-    snapshot &&
-    !Array.isArray(snapshot)
-  ) {
-    entry.snapshot = mergeJobState(snapshot, frame.job);
-  } else if (frame.type === 'agent.updated' && entry.topic.kind === 'agents' && Array.isArray(snapshot)) {
-    entry.snapshot = mergeAgentStates(snapshot, frame.agent);
   }
 }
 

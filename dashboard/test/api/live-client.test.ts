@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import type { LiveClientMessage, LiveJobState, LiveServerMessage, LiveTopic } from '@drm/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { LiveClient, type LiveStatus, topicKeysOf, type WebSocketLike } from '../../src/api/live-client.js';
+import { LiveClient, type LiveStatus, type WebSocketLike } from '../../src/api/live-client.js';
+import { topicKeysOf } from '../../src/api/live-routing.js';
 
 /**
  * The live client against a real WebSocket server on a loopback port that speaks the
