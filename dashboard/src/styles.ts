@@ -227,6 +227,7 @@ export const base = css`
   }
 
   .table-wrap {
+    margin-bottom: 0.75rem;
     overflow-x: auto;
     border: 1px solid var(--drm-border);
     border-radius: var(--drm-radius);
@@ -254,6 +255,9 @@ export const base = css`
   }
   tbody th {
     font-weight: 600;
+  }
+  tbody th .small {
+    font-weight: 400;
   }
   tbody tr:last-child > * {
     border-bottom: none;

@@ -261,4 +261,29 @@ describeBrowser('dashboard in a browser', () => {
     expect(decodeURIComponent(page.url())).toContain(`next=/t/${server.demo.customerTenantId}/devices`);
     expectNoProblems(problems);
   });
+  it('an admin adds a user, changes the role, and the audit log records both', async () => {
+    const { page, problems } = await newPage();
+    await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
+    await navLink(page, 'Users').click();
+    await page.waitForURL(/\/users$/);
+    await page.getByLabel('Email').fill('new.operator@example.test');
+    await page.getByLabel('Role', { exact: true }).selectOption('operator');
+    await page.getByLabel('Name').fill('New Operator');
+    await page.getByLabel('Password').fill('a long enough password');
+    await page.getByRole('button', { name: 'Add user' }).click();
+    const row = page.getByRole('row', { name: /new\.operator@example\.test/ });
+    await poll(() => row.count()).toBe(1);
+    await row.getByLabel('Role of new.operator@example.test').selectOption('viewer');
+    await poll(() => page.getByText('new.operator@example.test is now viewer').count()).toBe(1);
+    await screenshot(page, 'users');
+
+    await navLink(page, 'Audit log').click();
+    await page.waitForURL(/\/audit$/);
+    await poll(() => page.getByRole('cell', { name: 'member.add', exact: true }).count()).toBeGreaterThan(0);
+    await page.getByLabel('Action').fill('member.update');
+    await poll(() => page.getByRole('cell', { name: 'member.add', exact: true }).count()).toBe(0);
+    expect(await page.getByRole('cell', { name: 'member.update', exact: true }).count()).toBe(1);
+    await screenshot(page, 'audit');
+    expectNoProblems(problems);
+  });
 });
