@@ -1,13 +1,4 @@
-import {
-  ConfigError,
-  createLogger,
-  ensureDashboardBuilt,
-  hubBanner,
-  ListenError,
-  loadConfig,
-  type RunningHub,
-  startHub,
-} from '@drm/hub';
+import { bootHub, createLogger, exitOnStartFailure, hubBanner, stopOnSignals } from '@drm/hub';
 import { type LocalAgent, startLocalAgent } from './local-agent.js';
 import { type SimulatedDevice, startSimulatedDevice } from './simulated-device.js';
 
@@ -17,29 +8,7 @@ import { type SimulatedDevice, startSimulatedDevice } from './simulated-device.j
  * `DRM_DEMO_AGENT=off` only the hub starts (as `drm-hub` would).
  */
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`npm start: ${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
-  const log = createLogger(config.LOG_LEVEL);
-  // A dashboard that fails to build must not keep the API down: the error names the cause.
-  await ensureDashboardBuilt({ log }).catch((err: unknown) =>
-    log.error({ err }, 'the dashboard could not be built'),
-  );
-  let hub: RunningHub;
-  try {
-    hub = await startHub(config, log);
-  } catch (err) {
-    if (!(err instanceof ListenError)) throw err;
-    log.fatal(err.message);
-    process.exit(1);
-  }
+  const { config, log, hub } = await bootHub('npm start');
 
   let device: SimulatedDevice | null = null;
   let agent: LocalAgent | null = null;
@@ -65,35 +34,15 @@ async function main(): Promise<void> {
   lines.push('  Ctrl-C stops everything.');
   process.stdout.write(`${lines.join('\n')}\n\n`);
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'shutting down');
-    const force = setTimeout(() => {
-      log.error('shutdown took longer than 15 s; exiting');
-      process.exit(1);
-    }, 15_000);
-    force.unref();
-    (async () => {
+  stopOnSignals(
+    log,
+    async () => {
       await agent?.stop();
       await device?.close();
       await hub.close();
-    })().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
+    },
+    15_000,
+  );
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(
-    `npm start: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
-  );
-  process.exit(1);
-});
+main().catch(exitOnStartFailure('npm start'));
