@@ -48,6 +48,7 @@ async function execute(
   effective: EffectiveSnmpOptions,
   signal: AbortSignal,
   onProgress: (progress: SnmpProgress) => void,
+  mib: MibNames,
 ): Promise<Outcome> {
   switch (job.kind) {
     case 'snmp.get':
@@ -68,6 +69,8 @@ async function execute(
         maxRepetitions: effective.maxRepetitions,
         signal,
         onProgress: (p) => onProgress({ state: 'varbinds', counts: { varbinds: p.varbinds }, done: p.pages }),
+        // Named page by page while the walk waits for the device, not all at the end.
+        names: (oid) => mib.resolve(oid),
       });
       return { varbinds: walk.varbinds, error: walk.error };
     }
@@ -76,6 +79,7 @@ async function execute(
 
 function withNames(varbinds: Varbind[], mib: MibNames): Varbind[] {
   return varbinds.map((vb) => {
+    if (vb.name !== undefined) return vb;
     const name = mib.resolve(vb.oid);
     return name === undefined ? vb : { ...vb, name };
   });
@@ -105,6 +109,7 @@ export async function runSnmpJob(
   const budgetTimer = setTimeout(() => budget.abort(), budgetMs);
   const signal = opts.signal ? AbortSignal.any([opts.signal, budget.signal]) : budget.signal;
   const label = targetLabel(target);
+  const mib = opts.mib ?? MibNames.shared();
   // A failing progress listener must not turn into a failed job.
   const progress = (p: SnmpProgress) => {
     try {
@@ -119,7 +124,7 @@ export async function runSnmpJob(
   try {
     const timing = { timeoutMs: effective.timeoutMs, retries: effective.retries };
     outcome = await opts.pool.use(target, timing, (session) =>
-      execute(job, session, effective, signal, progress),
+      execute(job, session, effective, signal, progress, mib),
     );
   } catch (err) {
     const error =
@@ -132,7 +137,7 @@ export async function runSnmpJob(
   }
 
   let { error } = outcome;
-  const varbinds = withNames(outcome.varbinds, opts.mib ?? MibNames.shared());
+  const varbinds = withNames(outcome.varbinds, mib);
   if (error?.code === 'cancelled' && budget.signal.aborted && !opts.signal?.aborted) {
     error = resultError(
       'budget',

@@ -30,6 +30,8 @@ export interface SessionWalkOptions extends RequestOptions {
   method: 'bulk' | 'next';
   maxVarbinds: number;
   onProgress?: ((progress: WalkProgress) => void) | undefined;
+  /** MIB names for the varbinds, given page by page while the next page is on the wire. */
+  names?: ((oid: string) => string | undefined) | undefined;
 }
 
 type Callback<T> = (error: Error | null, result?: T) => void;
@@ -208,7 +210,16 @@ export class SnmpSession {
           : this.#request<RawVarbind[]>([from], { signal }, (cb) => this.#raw.getNext([from], cb)),
       oidOf: (vb) => vb.oid,
       isException: (vb) => snmp.isVarbindError(vb as snmp.Varbind),
-      convert: (vbs) => vbs.map(fromRawVarbind),
+      convert: (vbs) => {
+        const page = vbs.map(fromRawVarbind);
+        if (opts.names) {
+          for (const vb of page) {
+            const name = opts.names(vb.oid);
+            if (name !== undefined) vb.name = name;
+          }
+        }
+        return page;
+      },
       get: (root, signal) => this.get([root], { signal }),
       // RFC 1157 section 4.1.3: an SNMPv1 agent answers noSuchName past the end of its view.
       isEndOfView: (error) => v1 && error.snmpStatus === 'noSuchName',

@@ -126,6 +126,23 @@ describe('SnmpSession against the net-snmp simulator', () => {
     expect(bulk.varbinds.at(-1)?.oid).toBe(SIM_BINARY_OID);
   });
 
+  it('names the varbinds of a walk when given a resolver, and only then', async () => {
+    const session = v2c();
+    const plain = await session.walk(IF_TABLE, { method: 'bulk', maxRepetitions: 5, maxVarbinds: 1_000 });
+    const named = await session.walk(IF_TABLE, {
+      method: 'bulk',
+      maxRepetitions: 5,
+      maxVarbinds: 1_000,
+      names: (oid) =>
+        oid.startsWith(`${IF_DESCR}.`) ? `ifDescr.${oid.slice(IF_DESCR.length + 1)}` : undefined,
+    });
+    expect(plain.varbinds.some((vb) => vb.name !== undefined)).toBe(false);
+    expect(named.varbinds.map(({ name: _, ...vb }) => vb)).toEqual(plain.varbinds);
+    expect(named.varbinds.filter((vb) => vb.name).map((vb) => vb.name)).toEqual(
+      SIM_GOLDEN.ifDescr.map((_, i) => `ifDescr.${i + 1}`),
+    );
+  });
+
   it('walks with GetNext on SNMPv1, ending at noSuchName past the last OID', async () => {
     const result = await open({ version: '1', community: 'public' }).walk(`${SIM_ENTERPRISE}.3`, {
       method: 'bulk',
