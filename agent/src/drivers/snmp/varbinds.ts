@@ -42,8 +42,20 @@ function toBuffer(value: unknown): Buffer {
   return Buffer.alloc(0);
 }
 
+/** True when every byte is printable ASCII, tab, LF or CR: text that needs no decoder. */
+function printableAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i] as number;
+    if (b >= 0x20 ? b > 0x7e : b !== 0x09 && b !== 0x0a && b !== 0x0d) return false;
+  }
+  return true;
+}
+
 /** The text of `bytes` when it is printable UTF-8, else `undefined` (then it travels as hex). */
 export function printableText(bytes: Buffer): string | undefined {
+  // Most device strings are plain ASCII; a full-tree walk has thousands, and the strict
+  // decoder's cost per call was a tenth of such a walk's time in the agent.
+  if (printableAscii(bytes)) return bytes.toString('latin1');
   let text: string;
   try {
     text = STRICT_UTF8.decode(bytes);

@@ -119,8 +119,32 @@ describe('printableText', () => {
     ['tab, LF and CR', 'a\tb\r\n', 'a\tb\r\n'],
     ['DEL', 'a\u007f', undefined],
     ['C1 control', 'a\u0085', undefined],
+    ['other C0 control', 'a\u0001b', undefined],
+    ['NUL', 'a\u0000', undefined],
+    ['empty', '', ''],
+    ['UTF-8 beyond ASCII', 'Zürich café ✓', 'Zürich café ✓'],
   ])('%s', (_name, text, expected) => {
     expect(printableText(Buffer.from(text, 'utf8'))).toBe(expected);
+  });
+
+  it('refuses bytes that are not UTF-8', () => {
+    expect(printableText(Buffer.from([0x61, 0xff, 0x62]))).toBeUndefined();
+    expect(printableText(Buffer.from([0xc3]))).toBeUndefined();
+  });
+
+  it('reads every single byte as the strict decoder and the printable check would', () => {
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    for (let b = 0; b < 256; b++) {
+      let expected: string | undefined;
+      try {
+        const text = strict.decode(Buffer.from([0x41, b]));
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: the same rule as the driver's
+        expected = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text) ? undefined : text;
+      } catch {
+        expected = undefined;
+      }
+      expect(printableText(Buffer.from([0x41, b])), `byte ${b}`).toBe(expected);
+    }
   });
 });
 
