@@ -103,6 +103,13 @@ export const base = css`
     gap: 1rem;
     grid-template-columns: repeat(auto-fit, minmax(min(100%, 16rem), 1fr));
   }
+  /* The filter bar above a list (jobs, events). */
+  .filters {
+    display: grid;
+    gap: 0 1rem;
+    grid-template-columns: repeat(auto-fit, minmax(min(100%, 12rem), 1fr));
+    max-width: 48rem;
+  }
 
   button,
   .button {

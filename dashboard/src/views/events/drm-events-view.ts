@@ -1,4 +1,4 @@
-import { css, html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { type Event as DrmEvent, EventKind } from '@drm/protocol';
 import { listAgents } from '../../api/agents.js';
@@ -19,17 +19,7 @@ const PAGE = 50;
 /** Traps and agent events, newest first, filtered by kind, device and time; new traps arrive live. */
 @customElement('drm-events-view')
 export class DrmEventsView extends LitElement {
-  static override styles = [
-    base,
-    css`
-      .filters {
-        display: grid;
-        gap: 0 1rem;
-        grid-template-columns: repeat(auto-fit, minmax(min(100%, 12rem), 1fr));
-        max-width: 48rem;
-      }
-    `,
-  ];
+  static override styles = [base];
 
   @property() tenantId = '';
   @property() kind = '';

@@ -1,4 +1,4 @@
-import { css, html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { type Job, JobKind, JobStatus } from '@drm/protocol';
 import { errorMessage } from '../../api/errors.js';
@@ -21,17 +21,7 @@ const PAGE = 50;
 /** Jobs, newest first, filtered by status, kind and device; statuses update live. */
 @customElement('drm-jobs-view')
 export class DrmJobsView extends LitElement {
-  static override styles = [
-    base,
-    css`
-      .filters {
-        display: grid;
-        gap: 0 1rem;
-        grid-template-columns: repeat(auto-fit, minmax(min(100%, 12rem), 1fr));
-        max-width: 48rem;
-      }
-    `,
-  ];
+  static override styles = [base];
 
   @property() tenantId = '';
   @property() status = '';
