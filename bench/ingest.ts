@@ -22,6 +22,7 @@
 import type { MqttClient } from 'mqtt';
 import { messageFor, parseTopic, type ResultRecord, type SampleRecord, uuidv7 } from '@drm/protocol';
 import type { Db } from '../hub/src/db/types.js';
+import { RAW_BATCH, rawSampleInsert } from './raw-samples.js';
 import { createTestHub, type TestHub } from '../hub/test/helpers/hub.js';
 import {
   connectAgent,
@@ -36,7 +37,6 @@ const DEVICES = Math.min(1_000, ROWS);
 const BATCH = 500;
 /** The agent's outbox drain keeps at most 4 batches unacknowledged by default. */
 const IN_FLIGHT = Number(process.argv[3] ?? 4);
-const RAW_BATCH = 1_000;
 const ACK_TIMEOUT_MS = 60_000;
 const SLICES = 10;
 
@@ -248,34 +248,6 @@ async function rawResults(db: Db, agent: TestAgent, rows: ResultRecord[]): Promi
   return performance.now() - start;
 }
 
-async function rawSamples(db: Db, agent: TestAgent, rows: SampleRecord[]): Promise<number> {
-  const chunks = Array.from({ length: Math.ceil(rows.length / RAW_BATCH) }, (_, i) =>
-    rows.slice(i * RAW_BATCH, (i + 1) * RAW_BATCH),
-  );
-  const start = performance.now();
-  await pool(chunks, IN_FLIGHT, async (chunk) => {
-    await db.withTenant(agent.tenantId, (q) =>
-      q.query(
-        `INSERT INTO samples (tenant_id, id, device_id, schedule_id, ts, oid, name, value_num)
-         SELECT $1, s.* FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::text[], $7::text[],
-                                    $8::float8[]) AS s
-         ON CONFLICT DO NOTHING`,
-        [
-          agent.tenantId,
-          chunk.map((s) => s.id),
-          chunk.map((s) => s.deviceId),
-          chunk.map((s) => s.scheduleId),
-          chunk.map((s) => s.ts),
-          chunk.map((s) => s.oid),
-          chunk.map((s) => s.name),
-          chunk.map((s) => s.valueNum),
-        ],
-      ),
-    );
-  });
-  return performance.now() - start;
-}
-
 /**
  * Runs both sides in SLICES turns, each going first every other turn, and sums their times:
  * the table grows as they go (past shared_buffers at 100k rows a side), and the side that went
@@ -355,7 +327,7 @@ try {
     samples(devices, ROWS),
     samples(devices, ROWS),
     (rows) => publishAll(link as Link, agent, rows),
-    (rows) => rawSamples(hub.db, agent, rows),
+    (rows) => rawSampleInsert(hub.db, agent.tenantId, rows, IN_FLIGHT),
   );
   report('samples', ROWS, hubSampleMs, rawSampleMs);
 } finally {

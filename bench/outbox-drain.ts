@@ -14,10 +14,10 @@ import { type SampleRecord, uuidv7 } from '@drm/protocol';
 import { Store } from '../agent/src/store/index.js';
 import { addDevice } from '../agent/test/link/hub-side.js';
 import { createTestHub } from '../hub/test/helpers/hub.js';
+import { rawSampleInsert } from './raw-samples.js';
 import { enrolledAgent, listen, removeDataDirs, spawnAgent, stopProcess } from '../test/faults/support.js';
 
 const SAMPLES = Number(process.argv[2] ?? 100_000);
-const RAW_BATCH = 1_000;
 
 process.env.TEST_DATABASE_URL ??= process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -106,29 +106,7 @@ async function main(): Promise<void> {
 
   // Reference: the same number of rows, inserted directly.
   const raw = outageSamples(deviceId, scheduleId, SAMPLES, Date.now() - 20_000_000);
-  const rawStart = performance.now();
-  for (let i = 0; i < raw.length; i += RAW_BATCH) {
-    const chunk = raw.slice(i, i + RAW_BATCH);
-    await hub.db.withTenant(agent.tenantId, (q) =>
-      q.query(
-        `INSERT INTO samples (tenant_id, id, device_id, schedule_id, ts, oid, name, value_num)
-         SELECT $1, s.* FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::timestamptz[], $6::text[],
-                                    $7::text[], $8::float8[]) AS s
-         ON CONFLICT DO NOTHING`,
-        [
-          agent.tenantId,
-          chunk.map((s) => s.id),
-          chunk.map((s) => s.deviceId),
-          chunk.map((s) => s.scheduleId),
-          chunk.map((s) => s.ts),
-          chunk.map((s) => s.oid),
-          chunk.map((s) => s.name),
-          chunk.map((s) => s.valueNum),
-        ],
-      ),
-    );
-  }
-  const rawMs = performance.now() - rawStart;
+  const rawMs = await rawSampleInsert(hub.db, agent.tenantId, raw);
 
   const rate = (SAMPLES / drainMs) * 1000;
   const rawRate = (SAMPLES / rawMs) * 1000;
