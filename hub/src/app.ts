@@ -17,6 +17,7 @@ import { dbPlugin } from './plugins/db.js';
 import { docsPlugin } from './plugins/docs.js';
 import { installErrorHandler } from './plugins/error-handler.js';
 import { type LivePluginOptions, livePlugin } from './plugins/live.js';
+import { maintenancePlugin } from './plugins/maintenance.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import type { SecretBox } from './security/secret-box.js';
 import { loadSecretBox } from './security/hub-key.js';
@@ -91,6 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
   }
   await app.register(metricsPlugin);
+  await app.register(maintenancePlugin);
   await app.register(brokerPlugin, {
     host: config.HOST,
     port: config.MQTT_PORT ?? DEFAULT_MQTT_PORT,

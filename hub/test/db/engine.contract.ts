@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidContextError, NestedTransactionError } from '../../src/db/errors.js';
+import { ensureSamplePartitions } from '../../src/db/sample-partitions.js';
 import type { Db, DbEngine } from '../../src/db/types.js';
 import { createTestDbFor, type TestDb } from '../helpers/test-db.js';
 import { type Fixture, seedFixture } from './fixtures.js';
@@ -210,6 +211,19 @@ export function engineContract(engine: DbEngine): void {
         q.query('SELECT id FROM samples WHERE id = ANY($1)', [[recent, old]]),
       );
       expect(visible.rowCount).toBe(2);
+    });
+
+    it('prepares sample partitions ahead once, however many replicas ask at once', async () => {
+      const from = new Date('2033-02-11T00:00:00Z');
+      const made = await Promise.all([1, 2, 3].map(() => ensureSamplePartitions(db, { from, months: 2 })));
+      expect(made.reduce((a, b) => a + b, 0)).toBe(3);
+      const { rows } = await db.asOwner((q) =>
+        q.query<{ part: string }>(
+          "SELECT relname AS part FROM pg_class WHERE relkind = 'r' AND relname LIKE 'samples_2033_%' ORDER BY relname",
+        ),
+      );
+      expect(rows.map((r) => r.part)).toEqual(['samples_2033_02', 'samples_2033_03', 'samples_2033_04']);
+      expect(await ensureSamplePartitions(db, { from, months: 2 })).toBe(0);
     });
 
     it('ships the catalogs, readable but not writable by drm_app', async () => {
