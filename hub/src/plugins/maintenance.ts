@@ -10,7 +10,10 @@ export const maintenancePlugin = fp(
   async (app) => {
     let maintenance: PartitionMaintenance | undefined;
     app.addHook('onReady', async () => {
-      maintenance = startPartitionMaintenance({ db: app.db, log: app.log.child({ component: 'maintenance' }) });
+      maintenance = startPartitionMaintenance({
+        db: app.db,
+        log: app.log.child({ component: 'maintenance' }),
+      });
       await maintenance.firstRun;
     });
     app.addHook('onClose', async () => {
