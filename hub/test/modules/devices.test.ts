@@ -195,6 +195,32 @@ describe('creating devices', () => {
     expect(await deviceCount(s.tenantId)).toBe(0);
   });
 
+  it('creates many devices of one agent at once, each bumping its config revision', async () => {
+    const s = await setup();
+    const agentId = await addAgent(s);
+    const revision = () =>
+      hub.db.withTenant(s.tenantId, async (q) => {
+        const { rows } = await q.query<{ r: number }>(
+          'SELECT config_revision::int AS r FROM agents WHERE id = $1',
+          [agentId],
+        );
+        return rows[0]!.r;
+      });
+    const before = await revision();
+    const results = await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        hub.call(s.operator.token, 'POST', `${s.base}/devices`, {
+          siteId: s.siteId,
+          agentId,
+          name: `rack-${i}`,
+          address: `192.0.2.${i + 1}`,
+        }),
+      ),
+    );
+    expect(results.map((r) => r.statusCode)).toEqual(results.map(() => 201));
+    expect(await revision()).toBe(before + 12);
+  });
+
   it('refuses a revoked agent', async () => {
     const s = await setup();
     const agentId = await addAgent(s, { revoked: true });

@@ -27,12 +27,17 @@ export function agentSet(...ids: readonly (string | null | undefined)[]): string
   return [...new Set(ids.filter((id): id is string => Boolean(id)).map((id) => id.toLowerCase()))].sort();
 }
 
-/** Increments the config revision of these agents of the tenant in context, locking them in id order. */
+/**
+ * Increments the config revision of these agents of the tenant in context, locking them in id
+ * order. `FOR NO KEY UPDATE`, not `FOR UPDATE`: the caller has often just written a row that
+ * references the agent (a device), which holds a key-share lock on it, and two such writers
+ * asking for `FOR UPDATE` would each wait for the other's key-share lock.
+ */
 export async function bumpConfigRevisions(q: Queryable, agentIds: readonly string[]): Promise<void> {
   if (agentIds.length === 0) return;
   await q.query(
     `UPDATE agents a SET config_revision = a.config_revision + 1
-       FROM (SELECT id FROM agents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE) AS locked
+       FROM (SELECT id FROM agents WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE) AS locked
       WHERE a.id = locked.id`,
     [agentSet(...agentIds)],
   );
