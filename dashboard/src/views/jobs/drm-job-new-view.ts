@@ -1,6 +1,6 @@
-import { css, html, LitElement, nothing, type PropertyValues } from 'lit';
+import { html, LitElement, nothing, type PropertyValues } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { type Device, isSnmpKind, JOB_EXPIRY_SECONDS, JobKind } from '@drm/protocol';
+import { JOB_EXPIRY_SECONDS, JobKind } from '@drm/protocol';
 import { errorAt, fieldErrors } from '../../api/errors.js';
 import { listAllDevices } from '../../api/inventory.js';
 import { createJob } from '../../api/jobs.js';
@@ -14,6 +14,7 @@ import { routeUrl } from '../../lib/routes.js';
 import { base } from '../../styles.js';
 import { buildJobRequest, emptyJobForm, type JobFormModel } from './job-form-model.js';
 import '../../components/drm-error-panel.js';
+import '../shared/drm-device-picker.js';
 import './drm-job-params.js';
 
 const KIND_HELP: Record<JobKind, string> = {
@@ -27,37 +28,10 @@ const KIND_HELP: Record<JobKind, string> = {
   'tr181.reboot': 'Reboot the device (CWMP Reboot).',
 };
 
-function usable(device: Device, kind: JobKind): string | null {
-  if (isSnmpKind(kind) && !device.snmp) return 'no SNMP set up';
-  if (!isSnmpKind(kind) && !device.tr181) return 'no TR-181 set up';
-  if (!device.agentId) return 'no agent';
-  return null;
-}
-
 /** A new job of any kind on chosen devices; OIDs may be typed as MIB names. */
 @customElement('drm-job-new-view')
 export class DrmJobNewView extends LitElement {
-  static override styles = [
-    base,
-    css`
-      .targets {
-        max-height: 16rem;
-        overflow-y: auto;
-        border: 1px solid var(--drm-border);
-        border-radius: 6px;
-        padding: 0.25rem 0.5rem;
-      }
-      .targets label {
-        font-weight: 400;
-        padding: 0.25rem 0;
-        margin: 0;
-      }
-      .why {
-        color: var(--drm-warn);
-        font-size: 0.82rem;
-      }
-    `,
-  ];
+  static override styles = base;
 
   @property() tenantId = '';
   /** Pre-selects this device (from a device's page). */
@@ -67,7 +41,6 @@ export class DrmJobNewView extends LitElement {
   @state() private _errors = new Map<string, string>();
   @state() private _saveError: unknown;
   @state() private _saving = false;
-  @state() private _filter = '';
   readonly #ctx = new AppContextConsumer(this);
 
   readonly #devices = new Resource(this, {
@@ -85,20 +58,13 @@ export class DrmJobNewView extends LitElement {
     this._model = { ...this._model, ...patch };
   }
 
-  #toggleTarget(id: string, on: boolean) {
-    const targets = this._model.targets.filter((t) => t !== id);
-    this.#patch({ targets: on ? [...targets, id] : targets });
-  }
-
   async #submit(ev: Event) {
     ev.preventDefault();
     const { body, errors } = buildJobRequest(this._model);
     this._errors = errors;
     this._saveError = undefined;
     if (!body) {
-      if (!(await focusFirstInvalid(this.renderRoot))) {
-        (this.renderRoot.querySelector('input[name="target"]') as HTMLElement | null)?.focus();
-      }
+      await focusFirstInvalid(this.renderRoot);
       return;
     }
     this._saving = true;
@@ -116,41 +82,6 @@ export class DrmJobNewView extends LitElement {
     } finally {
       this._saving = false;
     }
-  }
-
-  #targets(devices: Device[]) {
-    const m = this._model;
-    const f = this._filter.toLowerCase();
-    const shown = devices.filter((d) => !f || d.name.toLowerCase().includes(f) || d.address.includes(f));
-    const error = errorAt(this._errors, 'targets');
-    return html`<fieldset aria-describedby="targets-err">
-      <legend>Devices (${m.targets.length} chosen)</legend>
-      ${
-        devices.length > 8
-          ? html`<div class="field">
-            <label for="target-filter">Find a device</label>
-            <input id="target-filter" type="search" .value=${this._filter} @input=${(e: Event) => (this._filter = (e.target as HTMLInputElement).value)} />
-          </div>`
-          : nothing
-      }
-      <div class="targets">
-        ${shown.length === 0 ? html`<p class="muted">No devices.</p>` : nothing}
-        ${shown.map((d) => {
-          const why = usable(d, m.kind);
-          return html`<label class="check">
-            <input
-              type="checkbox"
-              name="target"
-              .checked=${m.targets.includes(d.id)}
-              @change=${(e: Event) => this.#toggleTarget(d.id, (e.target as HTMLInputElement).checked)}
-            />
-            ${d.name} <span class="muted small mono">${d.address}</span>
-            ${why ? html`<span class="why">(${why})</span>` : nothing}
-          </label>`;
-        })}
-      </div>
-      ${error ? html`<div class="error" id="targets-err">${error}</div>` : nothing}
-    </fieldset>`;
   }
 
   override render() {
@@ -179,7 +110,13 @@ export class DrmJobNewView extends LitElement {
         </div>
         <div class="card">
           <drm-error-panel .error=${this.#devices.error} retry @drm-retry=${() => this.#devices.reload()}></drm-error-panel>
-          ${this.#targets(devices)}
+          <drm-device-picker
+            .devices=${devices}
+            .selected=${m.targets}
+            .kind=${m.kind}
+            .error=${errorAt(this._errors, 'targets') ?? ''}
+            @drm-change=${(e: CustomEvent<{ ids: string[] }>) => this.#patch({ targets: e.detail.ids })}
+          ></drm-device-picker>
           <div class="field">
             <label for="expires">Give up after (minutes)</label>
             <input

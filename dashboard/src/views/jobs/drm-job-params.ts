@@ -3,14 +3,14 @@ import { customElement, property } from 'lit/decorators.js';
 import { SNMP_VALUE_TYPES, SnmpVersion, Tr181Type } from '@drm/protocol';
 import { errorAt } from '../../api/errors.js';
 import { base } from '../../styles.js';
-import type { JobFormModel, SetRow, Tr181Row } from './job-form-model.js';
+import type { JobParamsModel, SetRow, Tr181Row } from './job-form-model.js';
 import '../../components/drm-oid-field.js';
 
 /**
  * The parameters of a job of the chosen kind: OIDs (names or numbers), walk options, SET
  * values with their types, TR-181 paths, and the SNMP overrides.
  *
- * @fires drm-change - detail: a partial `JobFormModel` to merge
+ * @fires drm-change - detail: a partial `JobParamsModel` to merge
  */
 @customElement('drm-job-params')
 export class DrmJobParams extends LitElement {
@@ -56,14 +56,18 @@ export class DrmJobParams extends LitElement {
     `,
   ];
 
-  @property({ attribute: false }) model!: JobFormModel;
+  @property({ attribute: false }) model!: JobParamsModel;
   @property({ attribute: false }) errors: Map<string, string> = new Map();
 
-  #emit(patch: Partial<JobFormModel>) {
+  #emit(patch: Partial<JobParamsModel>) {
     this.dispatchEvent(new CustomEvent('drm-change', { detail: patch }));
   }
 
-  #text(key: keyof JobFormModel, label: string, opts: { type?: string; hint?: string; path?: string } = {}) {
+  #text(
+    key: keyof JobParamsModel,
+    label: string,
+    opts: { type?: string; hint?: string; path?: string } = {},
+  ) {
     const error = errorAt(this.errors, opts.path ?? `params.${key}`);
     return html`<div class="field">
       <label for=${key}>${label}</label>
@@ -174,7 +178,7 @@ export class DrmJobParams extends LitElement {
       <div class="row">
         <div class="field">
           <label for="version">Version</label>
-          <select id="version" @change=${(e: Event) => this.#emit({ version: (e.target as HTMLSelectElement).value as JobFormModel['version'] })}>
+          <select id="version" @change=${(e: Event) => this.#emit({ version: (e.target as HTMLSelectElement).value as JobParamsModel['version'] })}>
             <option value="" ?selected=${this.model.version === ''}>As the device is set up</option>
             ${SnmpVersion.options.map((v) => html`<option value=${v} ?selected=${v === this.model.version}>v${v}</option>`)}
           </select>

@@ -23,10 +23,9 @@ export interface Tr181Row {
   value: string;
 }
 
-/** A job form's fields as the inputs hold them (text), for every kind at once. */
-export interface JobFormModel {
+/** The params of a job (or a poll) as the inputs hold them (text), for every kind at once. */
+export interface JobParamsModel {
   kind: JobKind;
-  targets: string[];
   /** get, getnext, getbulk: OIDs or MIB names. */
   oids: string[];
   /** walk: the subtree. */
@@ -46,13 +45,17 @@ export interface JobFormModel {
   timeoutMs: string;
   retries: string;
   targetBudgetSeconds: string;
+}
+
+/** A job form's fields: the params, the devices and when to give up. */
+export interface JobFormModel extends JobParamsModel {
+  targets: string[];
   expiresMinutes: string;
 }
 
-export function emptyJobForm(kind: JobKind = 'snmp.get', targets: string[] = []): JobFormModel {
+export function emptyJobParams(kind: JobKind = 'snmp.get'): JobParamsModel {
   return {
     kind,
-    targets,
     oids: ['sysDescr.0'],
     walkOid: 'ifTable',
     walkMethod: 'bulk',
@@ -68,6 +71,13 @@ export function emptyJobForm(kind: JobKind = 'snmp.get', targets: string[] = [])
     timeoutMs: '',
     retries: '',
     targetBudgetSeconds: '',
+  };
+}
+
+export function emptyJobForm(kind: JobKind = 'snmp.get', targets: string[] = []): JobFormModel {
+  return {
+    ...emptyJobParams(kind),
+    targets,
     expiresMinutes: String(JOB_EXPIRY_SECONDS.default / 60),
   };
 }
@@ -104,7 +114,12 @@ function oid(text: string, path: string, errors: Map<string, string>): string {
   return text;
 }
 
-function params(m: JobFormModel, errors: Map<string, string>): Record<string, unknown> {
+/**
+ * The params for the model's kind: MIB names resolved to OIDs (a name that does not resolve is
+ * put in `errors` under its field, `params.oids.1`), empty options left out so defaults apply.
+ * Not validated here: the caller parses the whole request with its schema.
+ */
+export function buildParams(m: JobParamsModel, errors: Map<string, string>): Record<string, unknown> {
   const snmp = {
     ...(m.version && { version: m.version }),
     ...(optionalInt(m.timeoutMs) !== undefined && { timeoutMs: optionalInt(m.timeoutMs) }),
@@ -173,7 +188,7 @@ export function buildJobRequest(m: JobFormModel): {
   const raw = {
     kind: m.kind,
     targets: m.targets,
-    params: params(m, errors),
+    params: buildParams(m, errors),
     ...(expires !== undefined && { expiresInSeconds: expires }),
   };
   if (m.targets.length === 0) errors.set('targets', 'Choose at least one device');
