@@ -8,6 +8,7 @@ const RANK: Record<Role, number> = { viewer: 1, operator: 2, admin: 3 };
  */
 export const NEEDS = {
   'jobs.write': 'operator',
+  'schedules.write': 'operator',
   'devices.write': 'operator',
   'credentials.write': 'operator',
   'sites.write': 'admin',

@@ -1,4 +1,4 @@
-import type { EventKind, JobKind, JobStatus } from '@drm/protocol';
+import type { EventKind, JobKind, JobStatus, ScheduleKind } from '@drm/protocol';
 
 /**
  * The dashboard's addresses. Everything signed-in lives under `/t/{tenantId}/…`, so a link
@@ -16,6 +16,9 @@ export type Route =
   | { name: 'jobs'; tenantId: string; status?: JobStatus; kind?: JobKind; deviceId?: string }
   | { name: 'job-new'; tenantId: string; deviceId?: string; kind?: JobKind }
   | { name: 'job'; tenantId: string; jobId: string }
+  | { name: 'polls'; tenantId: string; kind?: ScheduleKind; deviceId?: string }
+  | { name: 'poll-new'; tenantId: string; deviceId?: string }
+  | { name: 'poll'; tenantId: string; scheduleId: string }
   | { name: 'events'; tenantId: string; kind?: EventKind; deviceId?: string }
   | { name: 'agents'; tenantId: string }
   | { name: 'users'; tenantId: string }
@@ -77,6 +80,19 @@ export function parseRoute(pathname: string, search = ''): Route {
       }
       if (UUID.test(id) && !action) return { name: 'job', ...base, jobId: id };
       break;
+    case 'polls':
+      if (id === undefined) {
+        return {
+          name: 'polls',
+          ...base,
+          ...(opt('kind', q.get('kind')) as { kind?: ScheduleKind }),
+          ...opt('deviceId', q.get('deviceId')),
+        };
+      }
+      if (id === 'new' && !action)
+        return { name: 'poll-new', ...base, ...opt('deviceId', q.get('deviceId')) };
+      if (UUID.test(id) && !action) return { name: 'poll', ...base, scheduleId: id };
+      break;
     case 'events':
       if (id === undefined) {
         return {
@@ -124,6 +140,12 @@ export function routeUrl(route: Route): string {
       return withQuery(`${t}/jobs/new`, { deviceId: route.deviceId, kind: route.kind });
     case 'job':
       return `${t}/jobs/${route.jobId}`;
+    case 'polls':
+      return withQuery(`${t}/polls`, { kind: route.kind, deviceId: route.deviceId });
+    case 'poll-new':
+      return withQuery(`${t}/polls/new`, { deviceId: route.deviceId });
+    case 'poll':
+      return `${t}/polls/${route.scheduleId}`;
     case 'events':
       return withQuery(`${t}/events`, { kind: route.kind, deviceId: route.deviceId });
   }
@@ -139,9 +161,13 @@ export function sectionOf(route: Route): string | null {
     case 'job':
     case 'job-new':
       return 'jobs';
+    case 'poll':
+    case 'poll-new':
+      return 'polls';
     case 'overview':
     case 'devices':
     case 'jobs':
+    case 'polls':
     case 'events':
     case 'agents':
     case 'users':

@@ -20,6 +20,13 @@ describe('routes', () => {
     ],
     [`/t/${T}/jobs/new?deviceId=${D}`, { name: 'job-new', tenantId: T, deviceId: D }],
     [`/t/${T}/jobs/${D}`, { name: 'job', tenantId: T, jobId: D }],
+    [
+      `/t/${T}/polls?kind=snmp.walk&deviceId=${D}`,
+      { name: 'polls', tenantId: T, kind: 'snmp.walk', deviceId: D },
+    ],
+    [`/t/${T}/polls/new?deviceId=${D}`, { name: 'poll-new', tenantId: T, deviceId: D }],
+    [`/t/${T}/polls/new`, { name: 'poll-new', tenantId: T }],
+    [`/t/${T}/polls/${D}`, { name: 'poll', tenantId: T, scheduleId: D }],
     [`/t/${T}/events?kind=trap`, { name: 'events', tenantId: T, kind: 'trap' }],
     [`/t/${T}/agents`, { name: 'agents', tenantId: T }],
     [`/t/${T}/users`, { name: 'users', tenantId: T }],
@@ -42,6 +49,8 @@ describe('routes', () => {
     `/t/${T}/agents/x`,
     '/docs',
     `/t/${T}/jobs/${D}/x/y`,
+    `/t/${T}/polls/not-a-uuid`,
+    `/t/${T}/polls/${D}/edit`,
   ])('%s is not a page', (path) => {
     expect(parseRoute(path)).toEqual({ name: 'not-found', path });
   });
@@ -56,6 +65,8 @@ describe('routes', () => {
   it('groups detail pages under their section', () => {
     expect(sectionOf({ name: 'device', tenantId: T, deviceId: D })).toBe('devices');
     expect(sectionOf({ name: 'job-new', tenantId: T })).toBe('jobs');
+    expect(sectionOf({ name: 'poll', tenantId: T, scheduleId: D })).toBe('polls');
+    expect(sectionOf({ name: 'poll-new', tenantId: T })).toBe('polls');
     expect(sectionOf({ name: 'login' })).toBeNull();
   });
 });
