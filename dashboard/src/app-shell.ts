@@ -23,6 +23,7 @@ const NAV = [
   ['overview', 'Overview'],
   ['devices', 'Devices'],
   ['jobs', 'Jobs'],
+  ['polls', 'Polls'],
   ['events', 'Events'],
   ['agents', 'Agents'],
   ['users', 'Users'],

@@ -3,7 +3,7 @@ import { customElement, property } from 'lit/decorators.js';
 
 type Tone = 'ok' | 'bad' | 'warn' | 'busy' | 'idle';
 
-/** Each status a job, a target, an agent or a token can be in, with its tone and words. */
+/** Each status a job, a target, an agent, a token or a poll can be in, with its tone and words. */
 const STATUS: Record<string, [Tone, string]> = {
   queued: ['idle', 'Queued'],
   dispatched: ['busy', 'Sent to agent'],
@@ -19,6 +19,8 @@ const STATUS: Record<string, [Tone, string]> = {
   never: ['warn', 'Never connected'],
   active: ['ok', 'Active'],
   used: ['idle', 'Used'],
+  enabled: ['ok', 'Enabled'],
+  disabled: ['idle', 'Disabled'],
 };
 
 /**
@@ -82,7 +84,7 @@ export class DrmStatusBadge extends LitElement {
     }
   `;
 
-  /** A job or target status, an agent state, or an enrollment token state. */
+  /** A job or target status, an agent state, an enrollment token state, or a poll's. */
   @property() status = '';
 
   override render() {

@@ -11,6 +11,8 @@ import './jobs/drm-job-view.js';
 import './jobs/drm-jobs-view.js';
 import './not-found/drm-not-found-view.js';
 import './overview/drm-overview-view.js';
+import './polls/drm-poll-view.js';
+import './polls/drm-polls-view.js';
 import './users/drm-users-view.js';
 
 // The device page carries the charting library; it loads when first needed.
@@ -36,6 +38,9 @@ const TITLES: Record<Route['name'], string> = {
   jobs: 'Jobs',
   'job-new': 'New job',
   job: 'Job',
+  polls: 'Polls',
+  'poll-new': 'New poll',
+  poll: 'Poll',
   events: 'Events',
   agents: 'Agents',
   users: 'Users',
@@ -80,6 +85,12 @@ export function renderView(route: Route, tenant: TenantMembership | undefined): 
       ></drm-job-new-view>`;
     case 'job':
       return html`<drm-job-view .tenantId=${t} .jobId=${route.jobId}></drm-job-view>`;
+    case 'polls':
+      return html`<drm-polls-view .tenantId=${t} .kind=${route.kind ?? ''} .deviceId=${route.deviceId ?? ''}></drm-polls-view>`;
+    case 'poll-new':
+      return html`<drm-poll-view .tenantId=${t} .deviceId=${route.deviceId ?? ''}></drm-poll-view>`;
+    case 'poll':
+      return html`<drm-poll-view .tenantId=${t} .scheduleId=${route.scheduleId}></drm-poll-view>`;
     case 'events':
       return html`<drm-events-view .tenantId=${t} .kind=${route.kind ?? ''} .deviceId=${route.deviceId ?? ''}></drm-events-view>`;
     case 'agents':
