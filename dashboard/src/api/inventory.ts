@@ -9,7 +9,6 @@ import type {
   LatestSamples,
   Page,
   Sample,
-  ScheduleDto,
   Site,
   SiteCreate,
 } from '@drm/protocol';
@@ -84,8 +83,4 @@ export function listSamples(
   signal?: AbortSignal,
 ) {
   return listAll<Sample>(`${t(tenantId)}/samples`, query, { max: 10_000, ...(signal && { signal }) });
-}
-
-export function listSchedules(tenantId: string, query: { deviceId?: string } = {}, signal?: AbortSignal) {
-  return listAll<ScheduleDto>(`${t(tenantId)}/schedules`, query, signal ? { signal } : {});
 }

@@ -2,9 +2,10 @@ import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
 import { listAgents } from '../../api/agents.js';
 import { errorMessage } from '../../api/errors.js';
-import { deleteDevice, getDevice, listCredentials, listSchedules, listSites } from '../../api/inventory.js';
+import { deleteDevice, getDevice, listCredentials, listSites } from '../../api/inventory.js';
 import { listJobs } from '../../api/jobs.js';
 import { subscribeDevice } from '../../api/live.js';
+import { listAllSchedules } from '../../api/schedules.js';
 import { AppContextConsumer } from '../../context.js';
 import { ClockController } from '../../controllers/clock.js';
 import { LiveController } from '../../controllers/live-controller.js';
@@ -18,9 +19,10 @@ import '../../components/drm-confirm-button.js';
 import '../../components/drm-error-panel.js';
 import '../../components/drm-status-badge.js';
 import '../shared/drm-job-list.js';
+import '../shared/drm-poll-list.js';
 import './drm-device-samples.js';
 
-/** One device: where it is, how it is reached, its polled values over time, and its jobs. */
+/** One device: where it is, how it is reached, its polls and polled values over time, and its jobs. */
 @customElement('drm-device-view')
 export class DrmDeviceView extends LitElement {
   static override styles = [
@@ -29,6 +31,17 @@ export class DrmDeviceView extends LitElement {
       .sub {
         color: var(--drm-muted);
         margin: 0.25rem 0 0;
+      }
+      .section-head {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: center;
+        justify-content: space-between;
+        margin-bottom: 0.75rem;
+      }
+      .section-head h2 {
+        margin: 0;
       }
     `,
   ];
@@ -46,7 +59,7 @@ export class DrmDeviceView extends LitElement {
         listSites(tenantId, signal),
         listAgents(tenantId, signal),
         listCredentials(tenantId, signal),
-        listSchedules(tenantId, { deviceId }, signal),
+        listAllSchedules(tenantId, { deviceId }, signal),
       ]);
       return {
         device,
@@ -153,17 +166,6 @@ export class DrmDeviceView extends LitElement {
             </dd>
             <dt>TR-181</dt>
             <dd>${device.tr181 ? (device.tr181.url ?? 'configured') : html`<span class="muted">not configured</span>`}</dd>
-            <dt>Polling</dt>
-            <dd>
-              ${
-                schedules.length
-                  ? schedules.map(
-                      (s) =>
-                        html`<div>${s.name}: every ${duration(s.intervalSeconds * 1000)}${s.enabled ? '' : ' (paused)'}</div>`,
-                    )
-                  : html`<span class="muted">no schedule</span>`
-              }
-            </dd>
           </dl>
         </section>
         <section class="card" aria-labelledby="about-h">
@@ -178,6 +180,21 @@ export class DrmDeviceView extends LitElement {
           </dl>
         </section>
       </div>
+      <section class="card" aria-labelledby="polls-h">
+        <div class="section-head">
+          <h2 id="polls-h">Polls</h2>
+          ${
+            can(role, 'schedules.write')
+              ? html`<a class="button" href=${routeUrl({ name: 'poll-new', tenantId: this.tenantId, deviceId: device.id })}>Add poll</a>`
+              : nothing
+          }
+        </div>
+        ${
+          schedules.length
+            ? html`<drm-poll-list hide-devices .tenantId=${this.tenantId} .schedules=${schedules}></drm-poll-list>`
+            : html`<p class="muted">Nothing polls this device: its values are read only when a job runs.</p>`
+        }
+      </section>
       <drm-device-samples .tenantId=${this.tenantId} .deviceId=${this.deviceId} .schedules=${schedules}></drm-device-samples>
       <section class="card" aria-labelledby="jobs-h">
         <h2 id="jobs-h">Recent jobs</h2>
