@@ -19,3 +19,5 @@ export * from './status.js';
 export * from './topics.js';
 export * from './tr181.js';
 export * from './rest/index.js';
+export * from './mib/mib-names.js';
+export * from './mib/node-rows.js';
