@@ -1,6 +1,5 @@
 import type { Logger } from 'pino';
 import { uuidv7 } from '@drm/protocol';
-import { MibNames } from '../drivers/snmp/mib.js';
 import { TrapDeviceIndex, trapAuthorization, type TrapAuthorization } from '../drivers/snmp/trap-access.js';
 import { type RawNotification, sourceAddress, toTrapEvent } from '../drivers/snmp/trap-event.js';
 import {
@@ -97,8 +96,6 @@ export class TrapReceiver implements Component {
   async #open(): Promise<void> {
     const host = this.#opts.host ?? '0.0.0.0';
     this.#load();
-    // Parse the bundled MIBs now, not inside the first datagram's handler (it takes ~0.2 s).
-    MibNames.shared();
     let listener: TrapListener;
     try {
       listener = await TrapListener.open({

@@ -3,6 +3,7 @@ import {
   effectiveSnmpOptions,
   type JobKind,
   type JobSpec,
+  MibNames,
   type ProgressEvent,
   type ResultError,
   type ResultRecord,
@@ -10,7 +11,6 @@ import {
   type Varbind,
 } from '@drm/protocol';
 import { resultError, SnmpError, toResultError } from './errors.js';
-import { MibNames } from './mib.js';
 import { type SnmpSession, type SnmpTarget, targetLabel } from './session.js';
 import type { SessionPool } from './session-pool.js';
 

@@ -13,7 +13,6 @@ export {
   SnmpError,
   toResultError,
 } from './errors.js';
-export { MibNames, oidName } from './mib.js';
 export {
   type RequestOptions,
   type SessionWalkOptions,

@@ -1,6 +1,5 @@
 import snmp from 'net-snmp';
-import { normalizeOid, type SnmpVersion, TrapEvent, type Varbind } from '@drm/protocol';
-import { MibNames } from './mib.js';
+import { MibNames, normalizeOid, type SnmpVersion, TrapEvent, type Varbind } from '@drm/protocol';
 import { fromRawVarbind, type RawVarbind } from './varbinds.js';
 
 /** A notification as net-snmp's receiver hands it over (with `includeAuthentication`). */
