@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayName, nameOfOid, resolveOid } from '../../src/lib/oid-names.js';
+import { displayName, knownOidNames, nameOfOid, resolveOid } from '../../src/lib/oid-names.js';
 
 describe('resolveOid', () => {
   it.each([
@@ -10,6 +10,8 @@ describe('resolveOid', () => {
     ['sysDescr.0', '1.3.6.1.2.1.1.1.0', 'sysDescr.0'],
     ['sysdescr.0', '1.3.6.1.2.1.1.1.0', 'sysDescr.0'],
     ['SNMPv2-MIB::sysUpTime.0', '1.3.6.1.2.1.1.3.0', 'sysUpTime.0'],
+    ['SNMPv2-MIB::sysDescr.0', '1.3.6.1.2.1.1.1.0', 'sysDescr.0'],
+    ['RFC1213-MIB::sysDescr.0', '1.3.6.1.2.1.1.1.0', 'sysDescr.0'],
     ['IF-MIB::ifTable', '1.3.6.1.2.1.2.2', 'ifTable'],
     ['ifDescr.2', '1.3.6.1.2.1.2.2.1.2.2', 'ifDescr.2'],
     ['ifHCInOctets.1', '1.3.6.1.2.1.31.1.1.1.6.1', 'ifHCInOctets.1'],
@@ -23,6 +25,9 @@ describe('resolveOid', () => {
     ['linkDown', '1.3.6.1.6.3.1.1.5.3', 'linkDown'],
     ['tcpConnState', '1.3.6.1.2.1.6.13.1.1', 'tcpConnState'],
     ['enterprises', '1.3.6.1.4.1', 'enterprises'],
+    ['snmpInBadTypes', '1.3.6.1.2.1.11.7', 'snmpInBadTypes'],
+    ['ifTestOwner.1', '1.3.6.1.2.1.31.1.3.1.6.1', 'ifTestOwner.1'],
+    ['ianaifType', '1.3.6.1.2.1.30', 'ianaifType'],
   ])('%s → %s', (input, oid, name) => {
     const r = resolveOid(input);
     expect(r).toEqual(name ? { ok: true, oid, name } : { ok: true, oid });
@@ -60,11 +65,17 @@ describe('nameOfOid', () => {
     expect(nameOfOid(oid)).toBe(name);
   });
 
-  it('every name the table resolves maps back to the same name', () => {
-    for (const input of ['sysDescr', 'ifAlias', 'udpLocalPort', 'icmpOutAddrMaskReps', 'snmpProxyDrops']) {
+  it('every name below mib-2 or the SNMP modules maps back to the same name', () => {
+    let below = 0;
+    for (const input of knownOidNames()) {
       const r = resolveOid(input);
-      expect(r.ok && nameOfOid(r.oid)).toBe(input);
+      if (!r.ok) throw new Error(`${input}: ${r.message}`);
+      if (r.oid.split('.').length < 7) continue;
+      below++;
+      expect(nameOfOid(r.oid)).toBe(input);
+      expect(nameOfOid(`${r.oid}.999999.0`)).toBe(`${input}.999999.0`);
     }
+    expect(below).toBeGreaterThan(290);
   });
 });
 
@@ -77,5 +88,16 @@ describe('displayName', () => {
     ['1.3.6.1.4.1.9.1', undefined, undefined],
   ])('%s named %s → %s', (oid, agentName, expected) => {
     expect(displayName(oid, agentName)).toBe(expected);
+  });
+});
+
+describe('knownOidNames', () => {
+  it('lists the names of the table the agent uses, without modules, each naming one node', () => {
+    const names = knownOidNames();
+    expect(names).toEqual(expect.arrayContaining(['sysDescr', 'ifHCInOctets', 'ipAdEntAddr', 'linkUp']));
+    expect(names.filter((n) => n.includes('::'))).toEqual([]);
+    // resolveOid matches names without case; two nodes with one name would make it guess.
+    expect(new Set(names.map((n) => n.toLowerCase())).size).toBe(names.length);
+    expect(names.length).toBe(316);
   });
 });
