@@ -4,6 +4,7 @@ import type { TestUser } from '../../hub/test/helpers/hub.js';
 import {
   describeBrowser,
   expectNoProblems,
+  focused,
   launchBrowser,
   logIn,
   navLink,
@@ -11,6 +12,7 @@ import {
   poll,
   type PageProblems,
   screenshot,
+  unlabelledControls,
 } from './helpers/browser.js';
 import { DEMO_PASSWORD, type DashboardHub, startDashboardHub } from './helpers/hub.js';
 
@@ -34,15 +36,6 @@ async function newPage(opts: { width?: number; height?: number } = {}) {
   const entry = { page, problems, close: () => context.close() };
   pages.push(entry);
   return entry;
-}
-
-/** The element that has focus, looking through shadow roots: `TAG#id text`. */
-function focused(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    let el: Element | null = document.activeElement;
-    while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
-    return el ? `${el.tagName}#${el.id} ${el.textContent?.trim() ?? ''}`.trim() : '';
-  });
 }
 
 describeBrowser('dashboard in a browser', () => {
@@ -215,20 +208,7 @@ describeBrowser('dashboard in a browser', () => {
     // Every form control on the job form has a label.
     await page.goto(`/t/${server.demo.customerTenantId}/jobs/new`);
     await poll(() => page.getByLabel('Kind').count()).toBe(1);
-    const unlabelled = await page.evaluate(() => {
-      const out: string[] = [];
-      const walk = (root: Document | ShadowRoot) => {
-        for (const el of Array.from(root.querySelectorAll('input, select, textarea'))) {
-          const input = el as HTMLInputElement;
-          if (input.type === 'hidden') continue;
-          if (input.labels?.length === 0 && !input.getAttribute('aria-label')) out.push(input.outerHTML);
-        }
-        for (const el of Array.from(root.querySelectorAll('*'))) if (el.shadowRoot) walk(el.shadowRoot);
-      };
-      walk(document);
-      return out;
-    });
-    expect(unlabelled).toEqual([]);
+    expect(await unlabelledControls(page)).toEqual([]);
     expectNoProblems(problems);
   });
 

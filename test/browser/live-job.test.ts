@@ -250,8 +250,10 @@ describeBrowser('a live job in the dashboard', () => {
       async () => /: (\d+) samples/.exec((await chart.getAttribute('aria-label')) ?? '')?.[1],
       40_000,
     ).toBe('2');
-    // The page learnt of the new schedule from its samples.
-    await poll(() => page.getByText('uptime and uplink traffic: every 10 s').count()).toBe(1);
+    // The page learnt of the new schedule from its samples: it is listed under Polls.
+    const polls = page.getByRole('region', { name: 'Polls' });
+    const pollRow = polls.getByRole('row', { name: /uptime and uplink traffic.*every 10 s/ });
+    await poll(() => pollRow.count()).toBe(1);
     expect(await stillSamePage()).toBe(true);
     await screenshot(page, 'device-charts');
     expect(await page.getByRole('rowheader', { name: 'ifInOctets.2', exact: true }).count()).toBe(1);

@@ -94,6 +94,32 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true });
 }
 
+/** The element that has focus, looking through shadow roots: `TAG#id text`. */
+export function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    let el: Element | null = document.activeElement;
+    while (el?.shadowRoot?.activeElement) el = el.shadowRoot.activeElement;
+    return el ? `${el.tagName}#${el.id} ${el.textContent?.trim() ?? ''}`.trim() : '';
+  });
+}
+
+/** Inputs, selects and text areas, shadow roots included, that have no label: their HTML. */
+export function unlabelledControls(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const out: string[] = [];
+    const walk = (root: Document | ShadowRoot) => {
+      for (const el of Array.from(root.querySelectorAll('input, select, textarea'))) {
+        const input = el as HTMLInputElement;
+        if (input.type === 'hidden') continue;
+        if (input.labels?.length === 0 && !input.getAttribute('aria-label')) out.push(input.outerHTML);
+      }
+      for (const el of Array.from(root.querySelectorAll('*'))) if (el.shadowRoot) walk(el.shadowRoot);
+    };
+    walk(document);
+    return out;
+  });
+}
+
 /** A link of the main navigation ("Devices", "Jobs"…), not any link with that word. */
 export function navLink(page: Page, name: string) {
   return page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name, exact: true });

@@ -162,8 +162,6 @@ export class DrmPollView extends LitElement {
         <dd class="mono">${jobSummary(s)}</dd>
         <dt>Interval</dt>
         <dd>every ${duration(s.intervalSeconds * 1000)}, spread ${s.jitterPct} %</dd>
-        <dt>State</dt>
-        <dd><drm-status-badge status=${s.enabled ? 'enabled' : 'disabled'}></drm-status-badge></dd>
         <dt>Devices</dt>
         <dd>
           <ul class="devices">

@@ -100,8 +100,8 @@ function checkTiming(m: PollFormModel, errors: Map<string, string>): void {
   const seconds = intervalSeconds(m);
   if (!Number.isFinite(seconds)) errors.set('intervalSeconds', 'Enter how often to poll, as a number');
   else if (!Number.isInteger(seconds)) errors.set('intervalSeconds', 'Enter a whole number of seconds');
-  else if (seconds < 10) errors.set('intervalSeconds', 'Poll at most every 10 seconds');
-  else if (seconds > 86_400) errors.set('intervalSeconds', 'Poll at least once a day (24 hours)');
+  else if (seconds < 10) errors.set('intervalSeconds', 'At least 10 seconds between polls');
+  else if (seconds > 86_400) errors.set('intervalSeconds', 'At most 24 hours between polls');
   const jitter = m.jitterPct.trim();
   if (jitter !== '' && !/^\d+$/.test(jitter)) errors.set('jitterPct', 'Enter a whole number from 0 to 50');
   else if (Number(jitter) > 50) errors.set('jitterPct', 'At most 50 % of the interval');

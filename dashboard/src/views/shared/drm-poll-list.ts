@@ -24,7 +24,13 @@ export class DrmPollList extends LitElement {
   static override styles = [
     base,
     css`
+      /* Holds the hidden row-button words: positioned past the scrolled edge, they would
+         otherwise widen the whole page on a narrow screen. */
+      .table-wrap {
+        position: relative;
+      }
       .what {
+        min-width: 10rem;
         max-width: 28rem;
         overflow-wrap: anywhere;
       }
