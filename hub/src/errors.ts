@@ -37,3 +37,11 @@ export function withDetails<E extends Error>(err: E, details: unknown): E & { de
 export function notFound(what: string): Error {
   return new Errors.NOT_FOUND(what);
 }
+
+/**
+ * The 404 of a method and path the caller cannot use: the same answer for a route that does
+ * not exist and for one the caller's role does not allow.
+ */
+export function routeNotFound(req: { method: string; url: string }): Error {
+  return new Errors.NOT_FOUND(`Route ${req.method} ${req.url.split('?')[0]}`);
+}

@@ -119,13 +119,15 @@ describeBrowser('dashboard in a browser', () => {
     expect(await navLink(page, 'Users').count()).toBe(0);
     await screenshot(page, 'viewer-device-list');
 
-    // With the same session cookie, the API itself says no: a viewer has a role here (so not
-    // 404), but not one that runs jobs.
+    // With the same session cookie, the API itself says no: to a viewer there is no route that
+    // creates jobs, the same 404 as for any route that does not exist.
     const res = await page.request.post(`/api/v1/tenants/${t}/jobs`, {
       data: { kind: 'snmp.get', targets: [server.demo.deviceId], params: { oids: ['1.3.6.1.2.1.1.1.0'] } },
     });
-    expect(res.status()).toBe(403);
-    expect((await res.json()).error.code).toBe('FORBIDDEN');
+    expect(res.status()).toBe(404);
+    expect(await res.json()).toEqual({
+      error: { code: 'NOT_FOUND', message: `Route POST /api/v1/tenants/${t}/jobs not found` },
+    });
     expectNoProblems(problems);
   });
 

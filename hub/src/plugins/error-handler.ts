@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
-import { Errors } from '../errors.js';
+import { Errors, routeNotFound } from '../errors.js';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -78,9 +78,8 @@ export function installErrorHandler(app: FastifyInstance): void {
   );
 
   app.setNotFoundHandler((req, reply) => {
-    reply
-      .code(404)
-      .send({ error: { code: 'NOT_FOUND', message: `No route ${req.method} ${req.url.split('?')[0]}` } });
+    const err = routeNotFound(req);
+    reply.code(404).send({ error: { code: 'NOT_FOUND', message: err.message } });
   });
 }
 

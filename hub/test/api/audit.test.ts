@@ -107,12 +107,12 @@ describe('audit log', () => {
     });
   });
 
-  it.each(['operator', 'viewer'] as const)('an %s gets 403', async (role) => {
+  it.each(['operator', 'viewer'] as const)('an %s gets 404', async (role) => {
     const tenantId = await hub.tenant(`audit-${randomUUID().slice(0, 8)}`);
     const u = await hub.user({ [tenantId]: role });
     const res = await hub.call(u.token, 'GET', `/api/v1/tenants/${tenantId}/audit`);
-    expect(res.statusCode).toBe(403);
-    expect(res.json().error.code).toBe('FORBIDDEN');
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('NOT_FOUND');
   });
 
   it('is append-only for the application role', async () => {

@@ -34,7 +34,7 @@ describe('request errors', () => {
     const res = await hub.call(u.token, method, url);
     expect(res.statusCode).toBe(404);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
-    expect(res.json()).toEqual({ error: { code: 'NOT_FOUND', message: `No route ${method} ${url}` } });
+    expect(res.json()).toEqual({ error: { code: 'NOT_FOUND', message: `Route ${method} ${url} not found` } });
   });
 
   it('an unknown /api route asked anonymously → 401, so route names do not leak', async () => {

@@ -81,7 +81,7 @@ describe('sites', () => {
   });
 
   it.each(['operator', 'viewer'] as const)(
-    'an %s cannot create, change or delete a site (403), and nothing changes',
+    'an %s cannot create, change or delete a site (404), and nothing changes',
     async (role) => {
       const t = await team();
       const site = await createSite(t);
@@ -93,8 +93,8 @@ describe('sites', () => {
       ] as const;
       for (const [method, url, body] of calls) {
         const res = await hub.call(u.token, method, url, body);
-        expect(res.statusCode, `${method} ${url}`).toBe(403);
-        expect(res.json().error.code).toBe('FORBIDDEN');
+        expect(res.statusCode, `${method} ${url}`).toBe(404);
+        expect(res.json().error.code).toBe('NOT_FOUND');
       }
       expect((await hub.call(t.admin.token, 'GET', t.base)).json().items).toEqual([site]);
     },

@@ -92,14 +92,14 @@ describe('POST /api/v1/tenants', () => {
   });
 
   it.each(['operator', 'viewer'] as const)(
-    'refuses an %s of the MSP with 403 and creates nothing',
+    'refuses an %s of the MSP with 404 and creates nothing',
     async (role) => {
       const msp = await hub.tenant(unique('msp'));
       const u = await hub.user({ [msp]: role });
       const name = unique('Nope');
       const res = await hub.call(u.token, 'POST', '/api/v1/tenants', { name, parentId: msp });
-      expect(res.statusCode).toBe(403);
-      expect(res.json().error.code).toBe('FORBIDDEN');
+      expect(res.statusCode).toBe(404);
+      expect(res.json().error.code).toBe('NOT_FOUND');
       const rows = await hub.db.asOwner((q) => q.query('SELECT 1 FROM tenants WHERE name = $1', [name]));
       expect(rows.rowCount).toBe(0);
     },
@@ -182,12 +182,12 @@ describe('GET/PATCH /api/v1/tenants/:tenantId', () => {
     );
   });
 
-  it.each(['operator', 'viewer'] as const)('refuses a rename by an %s with 403', async (role) => {
+  it.each(['operator', 'viewer'] as const)('refuses a rename by an %s with 404', async (role) => {
     const msp = await hub.tenant(unique('msp'));
     const u = await hub.user({ [msp]: role });
     const res = await hub.call(u.token, 'PATCH', `/api/v1/tenants/${msp}`, { name: 'x' });
-    expect(res.statusCode).toBe(403);
-    expect(res.json().error.code).toBe('FORBIDDEN');
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('NOT_FOUND');
   });
 
   it('validates the new name', async () => {

@@ -142,7 +142,7 @@ describe('tenant users', () => {
     const t = await team();
     const u = await hub.user({ [t.tenantId]: 'viewer' });
     const sites = `/api/v1/tenants/${t.tenantId}/sites`;
-    expect((await hub.call(u.token, 'POST', sites, { name: 'before' })).statusCode).toBe(403);
+    expect((await hub.call(u.token, 'POST', sites, { name: 'before' })).statusCode).toBe(404);
     const res = await hub.call(t.admin.token, 'PATCH', `${t.base}/${u.id}`, { role: 'admin' });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ userId: u.id, role: 'admin' });
@@ -191,7 +191,7 @@ describe('tenant users', () => {
     expect(await audit(t, 'member.remove')).toEqual([expect.objectContaining({ targetId: second.id })]);
   });
 
-  it.each(['operator', 'viewer'] as const)('an %s gets 403 on every users route', async (role) => {
+  it.each(['operator', 'viewer'] as const)('an %s gets 404 on every users route', async (role) => {
     const t = await team();
     const u = await hub.user({ [t.tenantId]: role });
     const calls = [
@@ -204,8 +204,8 @@ describe('tenant users', () => {
     ] as const;
     for (const [method, url, body] of calls) {
       const res = await hub.call(u.token, method, url, body);
-      expect(res.statusCode, `${method} ${url}`).toBe(403);
-      expect(res.json().error.code).toBe('FORBIDDEN');
+      expect(res.statusCode, `${method} ${url}`).toBe(404);
+      expect(res.json().error.code).toBe('NOT_FOUND');
     }
     expect((await hub.call(t.admin.token, 'GET', `${t.base}/${u.id}`)).json().role).toBe(role);
   });

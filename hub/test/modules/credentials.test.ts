@@ -167,15 +167,15 @@ describe('creating credentials', () => {
     expect(JSON.parse(hub.app.secrets.open(row!.secret, `${s.tenantId}:${c.id}`))).toEqual({ community });
   });
 
-  it('refuses a viewer (403) and stores nothing', async () => {
+  it('refuses a viewer (404) and stores nothing', async () => {
     const s = await setup();
     const res = await hub.call(s.viewer.token, 'POST', `${s.base}/credentials`, {
       kind: 'snmp-community',
       name: 'nope',
       community: 'public',
     });
-    expect(res.statusCode).toBe(403);
-    expect(res.json().error.code).toBe('FORBIDDEN');
+    expect(res.statusCode).toBe(404);
+    expect(res.json().error.code).toBe('NOT_FOUND');
     const { rows } = await hub.db.asOwner((q) =>
       q.query('SELECT 1 FROM credentials WHERE tenant_id = $1', [s.tenantId]),
     );
@@ -398,7 +398,7 @@ describe('changing credentials', () => {
     expect(res.json().error.message).toContain('privKey is required for authPriv');
   });
 
-  it('refuses to change the kind (400) and a viewer (403)', async () => {
+  it('refuses to change the kind (400) and a viewer (404)', async () => {
     const s = await setup();
     const c = await create(s, { kind: 'cwmp', name: 'k', username: 'u', password: 'p' });
     const kind = await hub.call(s.operator.token, 'PATCH', `${s.base}/credentials/${c.id}`, {
@@ -413,7 +413,7 @@ describe('changing credentials', () => {
       kind: 'cwmp',
       name: 'v',
     });
-    expect(viewer.statusCode).toBe(403);
+    expect(viewer.statusCode).toBe(404);
     expect((await load(s.tenantId, c.id))?.name).toBe('k');
   });
 
@@ -547,7 +547,7 @@ describe('sealed secrets', () => {
         payload: { kind: 'snmp-community', name: 'v', community: value },
         headers: { authorization: `Bearer ${s.viewer.token}` },
       });
-      expect(viewer.statusCode).toBe(403);
+      expect(viewer.statusCode).toBe(404);
       expect(lines.length).toBeGreaterThan(0);
       expect(lines.join('')).not.toContain(value);
     } finally {
@@ -622,10 +622,10 @@ describe('deleting credentials', () => {
     expect(res.json().error.details).toEqual({ deviceIds: [], scheduleIds: [scheduleId] });
   });
 
-  it('refuses a viewer (403) and answers 404 for an unknown id', async () => {
+  it('answers 404 to a viewer, as for an unknown id', async () => {
     const s = await setup();
     const c = await create(s, { kind: 'snmp-community', name: 'keep', community: 'c' });
-    expect((await hub.call(s.viewer.token, 'DELETE', `${s.base}/credentials/${c.id}`)).statusCode).toBe(403);
+    expect((await hub.call(s.viewer.token, 'DELETE', `${s.base}/credentials/${c.id}`)).statusCode).toBe(404);
     expect(
       (await hub.call(s.operator.token, 'DELETE', `${s.base}/credentials/${randomUUID()}`)).statusCode,
     ).toBe(404);

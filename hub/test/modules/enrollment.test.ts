@@ -349,8 +349,8 @@ describe('tenancy and roles', () => {
       await hub.call(user.token, 'GET', `${s.base}/enrollment-tokens`),
       await hub.call(user.token, 'DELETE', `${s.base}/enrollment-tokens/${id}`),
     ];
-    expect(calls.map((r) => r.statusCode)).toEqual([403, 403, 403]);
-    expect(calls[0]!.json().error.code).toBe('FORBIDDEN');
+    expect(calls.map((r) => r.statusCode)).toEqual([404, 404, 404]);
+    expect(calls[0]!.json().error.code).toBe('NOT_FOUND');
     expect((await tokenRow(s.tenantId, id))!.revoked_at).toBeNull();
   });
 

@@ -287,13 +287,16 @@ describe('POST /jobs', () => {
     expect(res.json().error.code).toBe('VALIDATION');
   });
 
-  it('is refused to viewers with 403 and to strangers with 404', async () => {
+  it('answers viewers as it answers strangers and unknown routes: 404', async () => {
     const s = await setup();
     const stranger = await hub.user({});
     const body = { ...GET_SYSDESCR, targets: [s.snmpDev] };
     const res = await hub.call(s.viewer.token, 'POST', `${s.base}/jobs`, body);
-    expect(res.statusCode).toBe(403);
-    expect(res.json().error.code).toBe('FORBIDDEN');
+    expect(res.statusCode).toBe(404);
+    const unknownRoute = await hub.call(s.viewer.token, 'POST', `${s.base}/jobz`, body);
+    expect(res.json()).toEqual({
+      error: { code: 'NOT_FOUND', message: unknownRoute.json().error.message.replace('/jobz', '/jobs') },
+    });
     expect((await hub.call(stranger.token, 'POST', `${s.base}/jobs`, body)).statusCode).toBe(404);
     expect(await rowsOf(s, 'SELECT id FROM jobs', [])).toEqual([]);
   });
@@ -459,10 +462,10 @@ describe('POST /jobs/:id/cancel', () => {
     expect((await hub.call(s.operator.token, 'POST', `${s.base}/jobs/${id}/cancel`)).statusCode).toBe(202);
   });
 
-  it('is refused to viewers with 403', async () => {
+  it('answers viewers 404', async () => {
     const s = await setup();
     const id = await createJob(s, [s.snmpDev]);
-    expect((await hub.call(s.viewer.token, 'POST', `${s.base}/jobs/${id}/cancel`)).statusCode).toBe(403);
+    expect((await hub.call(s.viewer.token, 'POST', `${s.base}/jobs/${id}/cancel`)).statusCode).toBe(404);
     const [job] = await rowsOf(s, 'SELECT status, cancel_requested_at FROM jobs WHERE id = $1', [id]);
     expect(job).toEqual({ status: 'queued', cancel_requested_at: null });
   });

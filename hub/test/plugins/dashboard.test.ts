@@ -109,7 +109,7 @@ describe('dashboard plugin', () => {
     async (url) => {
       const res = await app.inject({ method: 'GET', url });
       expect(res.statusCode).toBe(404);
-      expect(res.json()).toEqual({ error: { code: 'NOT_FOUND', message: `No route GET ${url}` } });
+      expect(res.json()).toEqual({ error: { code: 'NOT_FOUND', message: `Route GET ${url} not found` } });
     },
   );
 

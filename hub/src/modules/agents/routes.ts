@@ -85,7 +85,7 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
         summary: 'Rename an agent or move it to another site (admins)',
         params: TenantIdParams,
         body: AgentUpdate,
-        response: { 200: Agent, 403: ErrorBody, 404: ErrorBody },
+        response: { 200: Agent, 404: ErrorBody },
       },
     },
     async (req) => {
@@ -120,7 +120,7 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
         tags: TAGS,
         summary: 'Revoke an agent: its MQTT credentials stop working, for good (admins)',
         params: TenantIdParams,
-        response: { 200: Agent, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { 200: Agent, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req) => {

@@ -34,7 +34,7 @@ export const auditRoutes: FastifyPluginAsync = async (app) => {
         tags: ['audit'],
         summary: 'Audit log (admins)',
         querystring: AuditQuery,
-        response: { 200: pageOf(AuditEntry), 403: ErrorBody },
+        response: { 200: pageOf(AuditEntry), 404: ErrorBody },
       },
     },
     async (req) => {

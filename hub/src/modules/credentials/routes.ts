@@ -95,7 +95,7 @@ export const credentialRoutes: FastifyPluginAsync = async (app) => {
         tags: TAGS,
         summary: 'Create a credential (operators); its secrets are write-only',
         body: CredentialCreate,
-        response: { 201: Credential, 400: ErrorBody, 403: ErrorBody, 409: ErrorBody },
+        response: { 201: Credential, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req, reply) => {
@@ -153,7 +153,7 @@ export const credentialRoutes: FastifyPluginAsync = async (app) => {
           'Rename a credential or rotate its secrets (operators); a secret given replaces the stored one',
         params: TenantIdParams,
         body: CredentialUpdate,
-        response: { 200: Credential, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { 200: Credential, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req) => {
@@ -216,7 +216,7 @@ export const credentialRoutes: FastifyPluginAsync = async (app) => {
         tags: TAGS,
         summary: 'Delete a credential that no device or schedule uses (operators)',
         params: TenantIdParams,
-        response: { 204: NoContent, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { 204: NoContent, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req, reply) => {

@@ -84,7 +84,7 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
         tags: TAGS,
         summary: 'Create a device (operators)',
         body: DeviceCreate,
-        response: { 201: Device, 400: ErrorBody, 403: ErrorBody, 409: ErrorBody },
+        response: { 201: Device, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req, reply) => {
@@ -134,7 +134,7 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
         summary: 'Change a device (operators); snmp and tr181 replace the whole profile',
         params: TenantIdParams,
         body: DeviceUpdate,
-        response: { 200: Device, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { 200: Device, 400: ErrorBody, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req) => {
@@ -176,7 +176,7 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
         tags: TAGS,
         summary: 'Delete a device with its samples and job history (operators)',
         params: TenantIdParams,
-        response: { 204: NoContent, 403: ErrorBody, 404: ErrorBody },
+        response: { 204: NoContent, 404: ErrorBody },
       },
     },
     async (req, reply) => {

@@ -44,7 +44,7 @@ export const enrollmentTokenRoutes: FastifyPluginAsync = async (app) => {
         tags: TAGS,
         summary: 'List enrollment tokens, newest first (admins; never their values)',
         querystring: EnrollmentTokenQuery,
-        response: { 200: pageOf(EnrollmentToken), 403: ErrorBody },
+        response: { 200: pageOf(EnrollmentToken), 404: ErrorBody },
       },
     },
     async (req) => {
@@ -63,7 +63,7 @@ export const enrollmentTokenRoutes: FastifyPluginAsync = async (app) => {
         tags: TAGS,
         summary: 'Create an enrollment token for a site; its value is shown once (admins)',
         body: EnrollmentTokenCreate,
-        response: { 201: EnrollmentTokenCreated, 403: ErrorBody, 404: ErrorBody },
+        response: { 201: EnrollmentTokenCreated, 404: ErrorBody },
       },
     },
     async (req, reply) => {
@@ -101,7 +101,7 @@ export const enrollmentTokenRoutes: FastifyPluginAsync = async (app) => {
         description:
           'Revoking a revoked token changes nothing and answers 204 again; a used token answers 409.',
         params: TenantIdParams,
-        response: { 204: NoContent, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { 204: NoContent, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req, reply) => {

@@ -58,7 +58,7 @@ export const jobRoutes: FastifyPluginAsync = async (app) => {
           'TR-181 kinds need a TR-181 profile. Targets not finished `expiresInSeconds` (default 3600) ' +
           'after creation expire.',
         body: JobCreateRequest,
-        response: { 202: JobCreated, 400: ErrorBody, 403: ErrorBody },
+        response: { 202: JobCreated, 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (req, reply) => {
@@ -119,7 +119,7 @@ export const jobRoutes: FastifyPluginAsync = async (app) => {
           'Targets not yet sent to an agent are cancelled at once; those on an agent stop when the agent ' +
           'is told. Answers with the job as it stands; 409 when the job has already finished.',
         params: TenantIdParams,
-        response: { 202: Job, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody },
+        response: { 202: Job, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req, reply) => {

@@ -118,7 +118,7 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
         tags: TAGS,
         summary: 'Create a schedule (operators); every device must exist in the tenant',
         body: ScheduleCreate,
-        response: { 201: ScheduleDto, 400: ErrorBody, 403: ErrorBody },
+        response: { 201: ScheduleDto, 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (req, reply) => {
@@ -169,7 +169,7 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
         summary: 'Change a schedule (operators); spec changes kind and params together',
         params: TenantIdParams,
         body: ScheduleUpdate,
-        response: { 200: ScheduleDto, 400: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+        response: { 200: ScheduleDto, 400: ErrorBody, 404: ErrorBody },
       },
     },
     async (req) => {
@@ -209,7 +209,7 @@ export const scheduleRoutes: FastifyPluginAsync = async (app) => {
         tags: TAGS,
         summary: 'Delete a schedule (operators); samples it produced are kept',
         params: TenantIdParams,
-        response: { 204: NoContent, 403: ErrorBody, 404: ErrorBody },
+        response: { 204: NoContent, 404: ErrorBody },
       },
     },
     async (req, reply) => {

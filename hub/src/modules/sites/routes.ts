@@ -50,7 +50,7 @@ export const siteRoutes: FastifyPluginAsync = async (app) => {
         tags: TAGS,
         summary: 'Create a site (admins)',
         body: SiteCreate,
-        response: { 201: Site, 403: ErrorBody },
+        response: { 201: Site, 404: ErrorBody },
       },
     },
     async (req, reply) => {

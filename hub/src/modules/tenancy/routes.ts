@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ErrorBody, Tenant, TenantCreate, TenantUpdate, TenantMembership } from '@drm/protocol';
-import { Errors } from '../../errors.js';
+import { Errors, routeNotFound } from '../../errors.js';
 import { iso } from '../../lib/paging.js';
 import { currentUser } from '../../plugins/auth.js';
 import { writeAudit } from '../audit/repo.js';
@@ -47,7 +47,7 @@ export const tenantRoutes: FastifyPluginAsync = async (app) => {
         tags: ['tenants'],
         summary: 'Create a customer tenant under an MSP tenant (MSP admins)',
         body: TenantCreate,
-        response: { 201: Tenant, 403: ErrorBody, 404: ErrorBody },
+        response: { 201: Tenant, 404: ErrorBody },
       },
     },
     async (req, reply) => {
@@ -58,8 +58,8 @@ export const tenantRoutes: FastifyPluginAsync = async (app) => {
         if (!role) throw new Errors.NOT_FOUND('Tenant');
         const parent = await repo.getTenant(q, parentId);
         if (!parent) throw new Errors.NOT_FOUND('Tenant');
-        if (role !== 'admin')
-          throw new Errors.FORBIDDEN('only admins of an MSP tenant create customer tenants');
+        // Only admins of an MSP tenant create customer tenants; to others the route is not there.
+        if (role !== 'admin') throw routeNotFound(req);
         if (parent.kind !== 'msp')
           throw new Errors.VALIDATION('customer tenants are created under an MSP tenant');
         const created = await repo.createCustomerTenant(q, { name, parentId, creatorId: user.userId });

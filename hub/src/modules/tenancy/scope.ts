@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { TenantContext } from '../../db/types.js';
-import { Errors } from '../../errors.js';
+import { Errors, routeNotFound } from '../../errors.js';
 import { currentUser } from '../../plugins/auth.js';
 
 export type Role = 'admin' | 'operator' | 'viewer';
@@ -64,10 +64,17 @@ export function tenantCtx(req: FastifyRequest): TenantContext {
   return { tenantId: a.tenantId, userId: a.userId };
 }
 
-/** Throws 403 unless the caller's role is at least `min` (viewer < operator < admin). */
+/**
+ * Throws unless the caller's role is at least `min` (viewer < operator < admin). The answer is
+ * the 404 of a route that does not exist (`routeNotFound`): to a viewer, the API has no write
+ * routes, as the dashboard shows it no write controls. `what` names the rule in the hub's log.
+ */
 export function requireRole(req: FastifyRequest, min: Role, what = `needs ${min}`): TenantAccess {
   const a = access(req);
-  if (RANK[a.role] < RANK[min]) throw new Errors.FORBIDDEN(what);
+  if (RANK[a.role] < RANK[min]) {
+    req.log.info({ role: a.role, needs: min, rule: what }, 'refused: role too low; answered 404');
+    throw routeNotFound(req);
+  }
   return a;
 }
 

@@ -44,7 +44,7 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
         tags: TAGS,
         summary: 'Members of the tenant (admins)',
         querystring: PageQuery,
-        response: { 200: pageOf(Member), 403: ErrorBody },
+        response: { 200: pageOf(Member), 404: ErrorBody },
       },
     },
     async (req) => {
