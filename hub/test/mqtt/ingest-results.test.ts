@@ -360,3 +360,94 @@ describe('results', () => {
     expect(await resultRows(f, jobId)).toBe(0);
   });
 });
+
+describe('results batches arriving together', () => {
+  const agentB = (f: TenantFixture) => ({ tenantId: f.tenantId, agentId: f.agentB });
+
+  it('stores batches of two agents that arrive at once, each acked with its own ids', async () => {
+    const f = await fixture();
+    const walk = await queueJob(hub.db, f.tenantId, [f.snmpDev], {
+      kind: 'snmp.walk',
+      params: { oid: '1.3.6.1.2.1.2' },
+    });
+    const get = await queueJob(hub.db, f.tenantId, [f.v3Dev, f.otherDev]);
+    const parts = [0, 1, 2].map((index) => result(walk, f.snmpDev, { part: { index, count: 3 } }));
+    const fromA = result(get, f.v3Dev);
+    const fromB = result(get, f.otherDev);
+    const stolen = result(get, f.otherDev); // agent A sending for agent B's target
+    const s1 = sample(f.snmpDev);
+    const bodies = [
+      [agentA(f), [parts[0]]],
+      [agentA(f), [parts[1], parts[0], s1]], // part 0 again: a batch re-sent before its ack
+      [agentB(f), [fromB]],
+      [agentA(f), [parts[2], fromA, stolen]],
+    ] as const;
+    const ids = await Promise.all(
+      bodies.map(([from, items]) => mqtt.deliver('results', from, { items: [...items] })),
+    );
+
+    const acks = new Map(
+      [...mqtt.sent('ack', f.agentA), ...mqtt.sent('ack', f.agentB)].map((a) => [a.batchId, a]),
+    );
+    expect(ids.map((id) => acks.get(id)?.committed)).toEqual([
+      [parts[0]!.id],
+      [parts[1]!.id, parts[0]!.id, s1.id],
+      [fromB.id],
+      [parts[2]!.id, fromA.id],
+    ]);
+    expect(ids.map((id) => acks.get(id)?.rejected?.map((r) => r.id))).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      [stolen.id],
+    ]);
+    expect(await resultRows(f, walk)).toBe(3);
+    expect(await resultRows(f, get)).toBe(2);
+    expect((await targetsOf(hub.db, f.tenantId, walk)).get(f.snmpDev)?.status).toBe('succeeded');
+    expect(await jobOf(hub.db, f.tenantId, walk)).toMatchObject({ status: 'succeeded', doneTargets: 1 });
+    expect(await jobOf(hub.db, f.tenantId, get)).toMatchObject({ status: 'succeeded', doneTargets: 2 });
+    expect(
+      await count(hub.db, f.tenantId, 'SELECT count(*)::int AS n FROM samples WHERE id = $1', [s1.id]),
+    ).toBe(1);
+  });
+
+  it('stores the others of a group when one batch cannot be stored, and acks only those', async () => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev, f.trDev]);
+    const poison = result(jobId, f.v3Dev);
+    const group = new FakeMqttHub();
+    const db = hub.db;
+    let transactions = 0;
+    // Fails any statement carrying the poison result's id, as a constraint would.
+    const failing: Db = {
+      engine: db.engine,
+      withTenant: (ctx, fn) => {
+        transactions += 1;
+        return db.withTenant(ctx, (q) =>
+          fn({
+            query: (sql, params) =>
+              JSON.stringify(params ?? []).includes(poison.id)
+                ? Promise.reject(new Error('violates a constraint'))
+                : q.query(sql, params),
+          }),
+        );
+      },
+      asSystem: (fn) => db.asSystem(fn),
+      asOwner: (fn) => db.asOwner(fn),
+      ping: () => db.ping(),
+      close: async () => {},
+    };
+    registerIngestion(group, { db: failing, log: silentLog });
+    const good = [result(jobId, f.snmpDev), result(jobId, f.trDev)];
+    const outcomes = await Promise.allSettled([
+      group.deliver('results', agentA(f), { items: [good[0]] }),
+      group.deliver('results', agentA(f), { items: [poison] }),
+      group.deliver('results', agentA(f), { items: [good[1]] }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    // The first alone; the two that waited together, failed; then each of those alone.
+    expect(transactions).toBe(4);
+    expect(group.sent('ack', f.agentA).map((a) => a.committed)).toEqual([[good[0]!.id], [good[1]!.id]]);
+    expect(await resultRows(f, jobId)).toBe(2);
+  });
+});

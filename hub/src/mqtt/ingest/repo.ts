@@ -131,22 +131,29 @@ export async function agentDevices(
   return new Set(rows.map((r) => r.id));
 }
 
-/** Inserts result records, skipping ids already stored; returns the ids inserted now. */
+/** A result record with who sent it and when the hub received it. */
+export interface ReceivedResult {
+  record: ResultRecord;
+  agentId: string;
+  receivedAt: Date;
+}
+
+/** Inserts result records, skipping ids already stored; returns the ids inserted now (lower case). */
 export async function insertResults(
   q: Queryable,
   tenantId: string,
-  agentId: string,
-  receivedAt: Date,
-  records: readonly ResultRecord[],
+  received: readonly ReceivedResult[],
 ): Promise<Set<string>> {
-  if (records.length === 0) return new Set();
-  const rows = records.map((r) => ({
+  if (received.length === 0) return new Set();
+  const rows = received.map(({ record: r, agentId, receivedAt }) => ({
     id: r.id,
     job_id: r.jobId,
     device_id: r.deviceId,
+    agent_id: agentId,
     status: r.status,
     started_at: r.startedAt,
     finished_at: r.finishedAt,
+    received_at: receivedAt,
     varbinds: r.varbinds,
     tr181: r.tr181,
     error: r.error,
@@ -156,25 +163,25 @@ export async function insertResults(
   const { rows: inserted } = await q.query<{ id: string }>(
     `INSERT INTO job_results (tenant_id, id, job_id, device_id, agent_id, status, started_at, finished_at,
                               received_at, varbinds, tr181, error, part_index, part_count)
-     SELECT $1, r.id, r.job_id, r.device_id, $2, r.status, r.started_at, r.finished_at,
-            $3, r.varbinds, r.tr181, r.error, r.part_index, r.part_count
-       FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, job_id uuid, device_id uuid, status text,
-            started_at timestamptz, finished_at timestamptz, varbinds jsonb, tr181 jsonb, error jsonb,
-            part_index integer, part_count integer)
+     SELECT $1, r.id, r.job_id, r.device_id, r.agent_id, r.status, r.started_at, r.finished_at,
+            r.received_at, r.varbinds, r.tr181, r.error, r.part_index, r.part_count
+       FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, job_id uuid, device_id uuid, agent_id uuid, status text,
+            started_at timestamptz, finished_at timestamptz, received_at timestamptz, varbinds jsonb, tr181 jsonb,
+            error jsonb, part_index integer, part_count integer)
      ON CONFLICT (tenant_id, id) DO NOTHING
      RETURNING id`,
-    [tenantId, agentId, receivedAt.toISOString(), json(rows)],
+    [tenantId, json(rows)],
   );
-  return new Set(inserted.map((r) => r.id));
+  return new Set(inserted.map((r) => r.id.toLowerCase()));
 }
 
-/** Inserts poll samples, skipping ids already stored; returns how many were inserted. */
+/** Inserts poll samples, skipping ids already stored; returns the ids inserted now (lower case). */
 export async function insertSamples(
   q: Queryable,
   tenantId: string,
   samples: readonly SampleRecord[],
-): Promise<number> {
-  if (samples.length === 0) return 0;
+): Promise<Set<string>> {
+  if (samples.length === 0) return new Set();
   const rows = samples.map((s) => ({
     id: s.id,
     device_id: s.deviceId,
@@ -185,15 +192,16 @@ export async function insertSamples(
     value_num: s.valueNum,
     value_text: s.valueText,
   }));
-  const { rowCount } = await q.query(
+  const { rows: inserted } = await q.query<{ id: string }>(
     `INSERT INTO samples (tenant_id, id, device_id, schedule_id, ts, oid, name, value_num, value_text)
      SELECT $1, s.id, s.device_id, s.schedule_id, s.ts, s.oid, s.name, s.value_num, s.value_text
        FROM jsonb_to_recordset($2::jsonb) AS s(id uuid, device_id uuid, schedule_id uuid, ts timestamptz,
             oid text, name text, value_num double precision, value_text text)
-     ON CONFLICT DO NOTHING`,
+     ON CONFLICT DO NOTHING
+     RETURNING id`,
     [tenantId, json(rows)],
   );
-  return rowCount;
+  return new Set(inserted.map((r) => r.id.toLowerCase()));
 }
 
 /** A split result: the parts stored so far of one (job, device, part count, times). */
