@@ -1,5 +1,14 @@
 import { join } from 'node:path';
-import { DB_FILE, type Identity, type InboxCounts, type OutboxSummary, Store } from './store/index.js';
+import { z } from 'zod';
+import { INVALID_INBOUND_KEY, type InvalidCounts } from './link/index.js';
+import {
+  DB_FILE,
+  type EventQueueStats,
+  type Identity,
+  type InboxCounts,
+  type OutboxSummary,
+  Store,
+} from './store/index.js';
 
 /** What `drm-agent status` reports; read from the data folder alone, without the hub. */
 export interface StatusReport {
@@ -18,10 +27,35 @@ export interface StatusReport {
   jobs: InboxCounts;
   outbox: OutboxSummary & { oldestAgeSeconds: number | null };
   desiredState: { revision: number; devices: number; schedules: number; storedAt: string | null };
+  /** Traps and informs waiting for the hub's ack, and those the queue's bound dropped. */
+  traps: EventQueueStats & { oldestAgeSeconds: number | null };
+  /** Messages from the hub dropped as invalid since the agent last started. */
+  invalidInbound: InvalidCounts;
   quarantined: number;
 }
 
 const EMPTY_JOBS: InboxCounts = { queued: 0, running: 0, done: 0, cancelled: 0 };
+const NO_INVALID: InvalidCounts = { total: 0, byChannel: {}, byReason: {} };
+
+const StoredInvalidCounts = z.object({
+  total: z.int().min(0),
+  byChannel: z.record(z.string(), z.int().min(0)),
+  byReason: z.record(z.string(), z.int().min(0)),
+});
+
+/** The counts the link keeps in meta; a value that does not parse reads as none. */
+function invalidCounts(raw: string | null): InvalidCounts {
+  if (raw === null) return NO_INVALID;
+  try {
+    const parsed = StoredInvalidCounts.safeParse(JSON.parse(raw));
+    return parsed.success ? (parsed.data as InvalidCounts) : NO_INVALID;
+  } catch {
+    return NO_INVALID;
+  }
+}
+
+const ageOf = (at: string | undefined | null, now: number) =>
+  at ? Math.max(0, (now - Date.parse(at)) / 1000) : null;
 
 /** Reads the store read-only (safe beside a running agent). */
 export function readStatus(dataDir: string, opts: { outboxMaxBytes: number; now?: number }): StatusReport {
@@ -47,6 +81,8 @@ export function readStatus(dataDir: string, opts: { outboxMaxBytes: number; now?
         oldestAgeSeconds: null,
       },
       desiredState: { revision: -1, devices: 0, schedules: 0, storedAt: null },
+      traps: { count: 0, dropped: 0, oldestAgeSeconds: null },
+      invalidInbound: NO_INVALID,
       quarantined: 0,
     };
   }
@@ -55,6 +91,7 @@ export function readStatus(dataDir: string, opts: { outboxMaxBytes: number; now?
     const link = store.meta.link();
     const outbox = store.outbox.stats();
     const desired = store.desired.current();
+    const traps = store.events.stats();
     return {
       dataDir,
       hasStore: true,
@@ -71,7 +108,7 @@ export function readStatus(dataDir: string, opts: { outboxMaxBytes: number; now?
       jobs: store.inbox.counts(),
       outbox: {
         ...outbox,
-        oldestAgeSeconds: outbox.oldestAt ? Math.max(0, (now - Date.parse(outbox.oldestAt)) / 1000) : null,
+        oldestAgeSeconds: ageOf(outbox.oldestAt, now),
       },
       desiredState: desired
         ? {
@@ -81,6 +118,8 @@ export function readStatus(dataDir: string, opts: { outboxMaxBytes: number; now?
             storedAt: desired.storedAt,
           }
         : { revision: -1, devices: 0, schedules: 0, storedAt: null },
+      traps: { ...traps, oldestAgeSeconds: ageOf(traps.oldestAt, now) },
+      invalidInbound: invalidCounts(store.meta.get(INVALID_INBOUND_KEY)),
       quarantined: store.quarantine.count(),
     };
   } finally {
@@ -164,6 +203,13 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
     ],
     ['Dropped', `${count(o.dropped, 'sample')} (${o.evicted} evicted to make room, ${o.refused} refused)`],
     [
+      'Traps',
+      `${count(r.traps.count, 'event')} waiting for the hub${
+        r.traps.oldestAgeSeconds === null ? '' : `; oldest ${formatAge(r.traps.oldestAgeSeconds)} old`
+      }; ${count(r.traps.dropped, 'event')} dropped when the queue was full`,
+    ],
+    ['Invalid from hub', invalidLine(r.invalidInbound)],
+    [
       'Desired state',
       d.revision < 0
         ? 'none received yet'
@@ -177,6 +223,16 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
     ]);
   }
   return table(lines);
+}
+
+/** `none since start`, or `3 since start (schema 2, malformed 1)`. */
+function invalidLine(c: InvalidCounts): string {
+  if (c.total === 0) return 'none since the agent started';
+  const reasons = Object.entries(c.byReason)
+    .filter(([, n]) => (n ?? 0) > 0)
+    .map(([reason, n]) => `${reason} ${n}`)
+    .join(', ');
+  return `${count(c.total, 'message')} dropped since the agent started (${reasons})`;
 }
 
 function table(lines: [string, string][]): string {

@@ -7,7 +7,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CONFIG_ENV } from '../src/config.js';
 import type { StatusReport } from '../src/status.js';
 import { type Identity, Store } from '../src/store/index.js';
-import { cleanupDirs, dispatch, result, sample, tempDir } from './store/fixtures.js';
+import { INVALID_INBOUND_KEY } from '../src/link/index.js';
+import { cleanupDirs, dispatch, result, sample, tempDir, trapEvent } from './store/fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -103,6 +104,8 @@ describe('drm-agent status', () => {
       jobs: { queued: 0, running: 0 },
       outbox: { count: 0, dropped: 0, oldestAgeSeconds: null },
       desiredState: { revision: -1 },
+      traps: { count: 0, dropped: 0, oldestAgeSeconds: null },
+      invalidInbound: { total: 0 },
     });
   });
 
@@ -118,6 +121,12 @@ describe('drm-agent status', () => {
     store.inbox.markRunning(d.jobId, d.targets[0]!.deviceId);
     store.outbox.appendMany([sample(), sample(), result(d.jobId, d.targets[1]!.deviceId)]);
     store.desired.put({ revision: 4, devices: [], schedules: [] });
+    store.events.append(trapEvent({ receivedAt: new Date(t0 - 30_000).toISOString() }));
+    store.events.append(trapEvent());
+    store.meta.set(
+      INVALID_INBOUND_KEY,
+      JSON.stringify({ total: 3, byChannel: { jobs: 2, config: 1 }, byReason: { schema: 2, malformed: 1 } }),
+    );
     try {
       // The store stays open for writing here, as a running agent holds it.
       const json = await cli(['status', '--json', '--data-dir', dir], { DRM_AGENT_OUTBOX_MAX_MB: '10' });
@@ -132,8 +141,11 @@ describe('drm-agent status', () => {
         jobs: { queued: 2, running: 1, done: 0, cancelled: 0 },
         outbox: { count: 3, results: 1, samples: 2, dropped: 0, maxBytes: 10 * 1024 * 1024 },
         desiredState: { revision: 4, devices: 0, schedules: 0 },
+        traps: { count: 2, dropped: 0 },
+        invalidInbound: { total: 3, byReason: { schema: 2, malformed: 1 } },
         quarantined: 0,
       });
+      expect(report.traps.oldestAgeSeconds).toBeGreaterThanOrEqual(120);
       expect(report.outbox.oldestAgeSeconds).toBeGreaterThanOrEqual(90);
 
       const text = await cli(['status', '--data-dir', dir]);
@@ -147,6 +159,12 @@ describe('drm-agent status', () => {
       );
       expect(text.stdout).toMatch(/Dropped\s+0 samples/);
       expect(text.stdout).toMatch(/Desired state\s+revision 4: 0 devices, 0 schedules/);
+      expect(text.stdout).toMatch(
+        /Traps\s+2 events waiting for the hub; oldest 2m \d+s old; 0 events dropped when the queue was full/,
+      );
+      expect(text.stdout).toMatch(
+        /Invalid from hub\s+3 messages dropped since the agent started \(schema 2, malformed 1\)/,
+      );
     } finally {
       store.close();
     }

@@ -5,7 +5,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type TrapEvent, uuidv7 } from '@drm/protocol';
 import { DB_FILE, SCHEMA_VERSION, Store } from '../../src/store/index.js';
-import { cleanupDirs, openStore, tempDir } from './fixtures.js';
+import { cleanupDirs, openStore, tempDir, trapEvent } from './fixtures.js';
 
 const open: Store[] = [];
 function track(store: Store): Store {
@@ -17,22 +17,7 @@ afterEach(() => {
   cleanupDirs();
 });
 
-function trap(over: Partial<TrapEvent> = {}): TrapEvent {
-  return {
-    id: uuidv7(),
-    receivedAt: new Date().toISOString(),
-    source: { address: '192.0.2.7', port: 50162 },
-    version: '2c',
-    pdu: 'trap',
-    trapOid: '1.3.6.1.6.3.1.1.5.3',
-    uptime: 4200,
-    varbinds: [
-      { oid: '1.3.6.1.2.1.2.2.1.1.2', type: 'Integer', value: 2 },
-      { oid: '1.3.6.1.2.1.31.1.1.1.6.2', type: 'Counter64', value: '18446744073709551615' },
-    ],
-    ...over,
-  };
-}
+const trap = trapEvent;
 
 /** A pino logger whose lines land in `lines`. */
 function capturingLog(lines: Record<string, unknown>[]) {

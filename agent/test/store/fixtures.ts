@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { JobDispatch, ResultRecord, SampleRecord } from '@drm/protocol';
+import type { JobDispatch, ResultRecord, SampleRecord, TrapEvent } from '@drm/protocol';
 import { uuidv7 } from '@drm/protocol';
 import { Store, type StoreOptions } from '../../src/store/index.js';
 
@@ -80,4 +80,22 @@ export function sample(pad = 0, extra: Partial<SampleRecord> = {}): SampleRecord
 /** JSON size of an item as the outbox counts it. */
 export function sizeOf(item: ResultRecord | SampleRecord): number {
   return Buffer.byteLength(JSON.stringify(item));
+}
+
+/** A v2c linkDown trap as the receiver stores it, with two varbinds. */
+export function trapEvent(over: Partial<TrapEvent> = {}): TrapEvent {
+  return {
+    id: uuidv7(),
+    receivedAt: new Date().toISOString(),
+    source: { address: '192.0.2.7', port: 50162 },
+    version: '2c',
+    pdu: 'trap',
+    trapOid: '1.3.6.1.6.3.1.1.5.3',
+    uptime: 4200,
+    varbinds: [
+      { oid: '1.3.6.1.2.1.2.2.1.1.2', type: 'Integer', value: 2 },
+      { oid: '1.3.6.1.2.1.31.1.1.1.6.2', type: 'Counter64', value: '18446744073709551615' },
+    ],
+    ...over,
+  };
 }
