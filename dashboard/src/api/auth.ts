@@ -1,4 +1,4 @@
-import type { LoginRequest, LoginResponse } from '@drm/protocol';
+import type { ApiToken, ApiTokenCreate, ApiTokenCreated, LoginRequest, LoginResponse } from '@drm/protocol';
 import { request } from './http.js';
 
 /** The logged-in user and the tenants they may see (login's answer without the token). */
@@ -20,4 +20,18 @@ export function logout(): Promise<void> {
 /** The current session, from the cookie. */
 export function getSession(signal?: AbortSignal): Promise<Session> {
   return request<Session>('GET', '/auth/me', signal ? { signal } : {});
+}
+
+/** The signed-in user's API tokens that still work (never their values), newest first. */
+export function listApiTokens(signal?: AbortSignal): Promise<{ items: ApiToken[] }> {
+  return request<{ items: ApiToken[] }>('GET', '/auth/tokens', signal ? { signal } : {});
+}
+
+/** Makes a token for scripts; its value is in this answer only (the hub keeps its hash). */
+export function createApiToken(body: ApiTokenCreate): Promise<ApiTokenCreated> {
+  return request<ApiTokenCreated>('POST', '/auth/tokens', { body });
+}
+
+export function revokeApiToken(tokenId: string): Promise<void> {
+  return request<void>('DELETE', `/auth/tokens/${encodeURIComponent(tokenId)}`);
 }

@@ -11,6 +11,7 @@ import type {
   Sample,
   Site,
   SiteCreate,
+  SiteUpdate,
 } from '@drm/protocol';
 import { listAll, request } from './http.js';
 
@@ -26,6 +27,15 @@ export function listSites(tenantId: string, signal?: AbortSignal) {
 
 export function createSite(tenantId: string, body: Partial<SiteCreate> & Pick<SiteCreate, 'name'>) {
   return request<Site>('POST', `${t(tenantId)}/sites`, { body });
+}
+
+export function updateSite(tenantId: string, siteId: string, body: SiteUpdate) {
+  return request<Site>('PATCH', `${t(tenantId)}/sites/${id(siteId)}`, { body });
+}
+
+/** Refused with 409 while agents (revoked ones too) or devices are at the site. */
+export function deleteSite(tenantId: string, siteId: string) {
+  return request<void>('DELETE', `${t(tenantId)}/sites/${id(siteId)}`);
 }
 
 export function listDevices(
@@ -60,12 +70,25 @@ export function listCredentials(tenantId: string, signal?: AbortSignal) {
   return listAll<Credential>(`${t(tenantId)}/credentials`, {}, signal ? { signal } : {});
 }
 
+export function getCredential(tenantId: string, credentialId: string, signal?: AbortSignal) {
+  return request<Credential>(
+    'GET',
+    `${t(tenantId)}/credentials/${id(credentialId)}`,
+    signal ? { signal } : {},
+  );
+}
+
 export function createCredential(tenantId: string, body: CredentialCreate) {
   return request<Credential>('POST', `${t(tenantId)}/credentials`, { body });
 }
 
 export function updateCredential(tenantId: string, credentialId: string, body: CredentialUpdate) {
   return request<Credential>('PATCH', `${t(tenantId)}/credentials/${id(credentialId)}`, { body });
+}
+
+/** Refused with 409 (details `{deviceIds, scheduleIds}`) while devices or polls use it. */
+export function deleteCredential(tenantId: string, credentialId: string) {
+  return request<void>('DELETE', `${t(tenantId)}/credentials/${id(credentialId)}`);
 }
 
 export function getLatestSamples(tenantId: string, deviceId: string, signal?: AbortSignal) {

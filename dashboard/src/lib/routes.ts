@@ -1,4 +1,4 @@
-import type { EventKind, JobKind, JobStatus, ScheduleKind } from '@drm/protocol';
+import type { CredentialKind, EventKind, JobKind, JobStatus, ScheduleKind } from '@drm/protocol';
 
 /**
  * The dashboard's addresses. Everything signed-in lives under `/t/{tenantId}/…`, so a link
@@ -19,10 +19,15 @@ export type Route =
   | { name: 'polls'; tenantId: string; kind?: ScheduleKind; deviceId?: string }
   | { name: 'poll-new'; tenantId: string; deviceId?: string }
   | { name: 'poll'; tenantId: string; scheduleId: string }
+  | { name: 'credentials'; tenantId: string }
+  | { name: 'credential-new'; tenantId: string; kind?: CredentialKind }
+  | { name: 'credential'; tenantId: string; credentialId: string }
   | { name: 'events'; tenantId: string; kind?: EventKind; deviceId?: string }
   | { name: 'agents'; tenantId: string }
   | { name: 'users'; tenantId: string }
   | { name: 'audit'; tenantId: string }
+  /** The signed-in user's API tokens; under a tenant for the page frame, the same in each. */
+  | { name: 'api-tokens'; tenantId: string }
   | { name: 'not-found'; path: string };
 
 export type TenantRoute = Extract<Route, { tenantId: string }>;
@@ -52,6 +57,7 @@ export function parseRoute(pathname: string, search = ''): Route {
     case 'agents':
     case 'users':
     case 'audit':
+    case 'api-tokens':
       return id === undefined ? { name: section, ...base } : { name: 'not-found', path: pathname };
     case 'devices':
       if (id === undefined) return { name: 'devices', ...base, ...opt('q', q.get('q')) };
@@ -93,6 +99,17 @@ export function parseRoute(pathname: string, search = ''): Route {
         return { name: 'poll-new', ...base, ...opt('deviceId', q.get('deviceId')) };
       if (UUID.test(id) && !action) return { name: 'poll', ...base, scheduleId: id };
       break;
+    case 'credentials':
+      if (id === undefined) return { name: 'credentials', ...base };
+      if (id === 'new' && !action) {
+        return {
+          name: 'credential-new',
+          ...base,
+          ...(opt('kind', q.get('kind')) as { kind?: CredentialKind }),
+        };
+      }
+      if (UUID.test(id) && !action) return { name: 'credential', ...base, credentialId: id };
+      break;
     case 'events':
       if (id === undefined) {
         return {
@@ -125,6 +142,8 @@ export function routeUrl(route: Route): string {
     case 'agents':
     case 'users':
     case 'audit':
+    case 'api-tokens':
+    case 'credentials':
       return `${t}/${route.name}`;
     case 'devices':
       return withQuery(`${t}/devices`, { q: route.q });
@@ -146,6 +165,10 @@ export function routeUrl(route: Route): string {
       return withQuery(`${t}/polls/new`, { deviceId: route.deviceId });
     case 'poll':
       return `${t}/polls/${route.scheduleId}`;
+    case 'credential-new':
+      return withQuery(`${t}/credentials/new`, { kind: route.kind });
+    case 'credential':
+      return `${t}/credentials/${route.credentialId}`;
     case 'events':
       return withQuery(`${t}/events`, { kind: route.kind, deviceId: route.deviceId });
   }
@@ -164,6 +187,9 @@ export function sectionOf(route: Route): string | null {
     case 'poll':
     case 'poll-new':
       return 'polls';
+    case 'credential':
+    case 'credential-new':
+      return 'credentials';
     case 'overview':
     case 'devices':
     case 'jobs':
@@ -172,6 +198,8 @@ export function sectionOf(route: Route): string | null {
     case 'agents':
     case 'users':
     case 'audit':
+    case 'credentials':
+    case 'api-tokens':
       return route.name;
     default:
       return null;

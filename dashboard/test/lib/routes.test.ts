@@ -31,6 +31,11 @@ describe('routes', () => {
     [`/t/${T}/agents`, { name: 'agents', tenantId: T }],
     [`/t/${T}/users`, { name: 'users', tenantId: T }],
     [`/t/${T}/audit`, { name: 'audit', tenantId: T }],
+    [`/t/${T}/credentials`, { name: 'credentials', tenantId: T }],
+    [`/t/${T}/credentials/new`, { name: 'credential-new', tenantId: T }],
+    [`/t/${T}/credentials/new?kind=snmp-v3`, { name: 'credential-new', tenantId: T, kind: 'snmp-v3' }],
+    [`/t/${T}/credentials/${D}`, { name: 'credential', tenantId: T, credentialId: D }],
+    [`/t/${T}/api-tokens`, { name: 'api-tokens', tenantId: T }],
   ])('%s', (url, route) => {
     const [path, search = ''] = url.split('?');
     expect(parseRoute(path!, search)).toEqual(route);
@@ -51,6 +56,9 @@ describe('routes', () => {
     `/t/${T}/jobs/${D}/x/y`,
     `/t/${T}/polls/not-a-uuid`,
     `/t/${T}/polls/${D}/edit`,
+    `/t/${T}/credentials/not-a-uuid`,
+    `/t/${T}/credentials/${D}/edit`,
+    `/t/${T}/api-tokens/${D}`,
   ])('%s is not a page', (path) => {
     expect(parseRoute(path)).toEqual({ name: 'not-found', path });
   });
@@ -67,6 +75,10 @@ describe('routes', () => {
     expect(sectionOf({ name: 'job-new', tenantId: T })).toBe('jobs');
     expect(sectionOf({ name: 'poll', tenantId: T, scheduleId: D })).toBe('polls');
     expect(sectionOf({ name: 'poll-new', tenantId: T })).toBe('polls');
+    expect(sectionOf({ name: 'credential', tenantId: T, credentialId: D })).toBe('credentials');
+    expect(sectionOf({ name: 'credential-new', tenantId: T })).toBe('credentials');
+    // The tenant switcher keeps this page: a person's tokens are the same in every tenant.
+    expect(sectionOf({ name: 'api-tokens', tenantId: T })).toBe('api-tokens');
     expect(sectionOf({ name: 'login' })).toBeNull();
   });
 });
