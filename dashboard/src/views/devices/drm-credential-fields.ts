@@ -1,17 +1,10 @@
 import { html, LitElement, nothing } from 'lit';
 import { customElement, property } from 'lit/decorators.js';
-import {
-  type Credential,
-  SnmpAuthProtocol,
-  SnmpPrivProtocol,
-  SnmpSecurityLevel,
-  type SnmpVersion,
-} from '@drm/protocol';
+import type { Credential, SnmpVersion } from '@drm/protocol';
 import { errorAt } from '../../api/errors.js';
 import { base } from '../../styles.js';
 import type { CredentialChoice } from './device-form-model.js';
-
-const KEEP = 'Leave empty to keep the current one. Stored secrets are never shown.';
+import '../shared/drm-credential-secret-fields.js';
 
 /**
  * Picks the credential a device uses, or describes a new one. Secrets are write-only: for a
@@ -41,61 +34,35 @@ export class DrmCredentialFields extends LitElement {
     return this.use === 'cwmp' ? 'cwmp' : this.version === '3' ? 'snmp-v3' : 'snmp-community';
   }
 
-  #input(
-    field: keyof CredentialChoice,
-    label: string,
-    opts: { type?: string; hint?: string; auto?: string } = {},
-  ) {
-    const id = `${this.idPrefix}-${field}`;
-    const error = errorAt(this.errors, field);
-    const hint = opts.hint ?? '';
+  #name() {
+    const id = `${this.idPrefix}-name`;
+    const error = errorAt(this.errors, 'name');
     return html`<div class="field">
-      <label for=${id}>${label}</label>
+      <label for=${id}>Credential name</label>
       <input
         id=${id}
-        type=${opts.type ?? 'text'}
-        autocomplete=${opts.auto ?? 'off'}
-        .value=${String(this.choice[field])}
+        autocomplete="off"
+        .value=${this.choice.name}
         aria-invalid=${error ? 'true' : 'false'}
         aria-describedby="${id}-hint ${id}-err"
-        @input=${(e: Event) => this.#set({ [field]: (e.target as HTMLInputElement).value })}
+        @input=${(e: Event) => this.#set({ name: (e.target as HTMLInputElement).value })}
       />
-      ${hint ? html`<div class="hint" id="${id}-hint">${hint}</div>` : nothing}
+      <div class="hint" id="${id}-hint">How it is listed; other devices can use it too.</div>
       ${error ? html`<div class="error" id="${id}-err">${error}</div>` : nothing}
     </div>`;
   }
 
-  #select<T extends string>(field: keyof CredentialChoice, label: string, options: readonly T[]) {
-    const id = `${this.idPrefix}-${field}`;
-    return html`<div class="field">
-      <label for=${id}>${label}</label>
-      <select id=${id} @change=${(e: Event) => this.#set({ [field]: (e.target as HTMLSelectElement).value })}>
-        ${options.map((o) => html`<option value=${o} ?selected=${this.choice[field] === o}>${o}</option>`)}
-      </select>
-    </div>`;
-  }
-
+  /** The kind's fields; the user name of an existing credential is changed on its own page. */
   #secrets(existing: boolean) {
-    const hint = existing ? KEEP : undefined;
-    const secret = { type: 'password', auto: 'new-password', ...(hint && { hint }) };
-    if (this.use === 'cwmp') {
-      return html`${existing ? nothing : this.#input('username', 'User name')}
-        ${this.#input('password', existing ? 'New password' : 'Password', secret)}`;
-    }
-    if (this.version !== '3') {
-      return this.#input('community', existing ? 'New community' : 'Community', secret);
-    }
-    const level = this.choice.securityLevel;
-    return html`${existing ? nothing : this.#input('username', 'SNMPv3 user')}
-      <div class="row">
-        ${this.#select('securityLevel', 'Security level', SnmpSecurityLevel.options)}
-        ${level !== 'noAuthNoPriv' ? this.#select('authProtocol', 'Authentication', SnmpAuthProtocol.options) : nothing}
-        ${level === 'authPriv' ? this.#select('privProtocol', 'Privacy', SnmpPrivProtocol.options) : nothing}
-      </div>
-      <div class="row">
-        ${level !== 'noAuthNoPriv' ? this.#input('authKey', existing ? 'New auth key' : 'Auth key', secret) : nothing}
-        ${level === 'authPriv' ? this.#input('privKey', existing ? 'New privacy key' : 'Privacy key', secret) : nothing}
-      </div>`;
+    return html`<drm-credential-secret-fields
+      .kind=${this.#kind()}
+      .choice=${this.choice}
+      ?existing=${existing}
+      hide-existing-user
+      .errors=${this.errors}
+      .idPrefix=${this.idPrefix}
+      @drm-change=${(e: CustomEvent<Partial<CredentialChoice>>) => this.#set(e.detail)}
+    ></drm-credential-secret-fields>`;
   }
 
   override render() {
@@ -140,8 +107,7 @@ export class DrmCredentialFields extends LitElement {
       </div>
       ${
         c.mode === 'new'
-          ? html`${this.#input('name', 'Credential name', { hint: 'How it is listed; other devices can use it too.' })}
-          ${this.#secrets(false)}`
+          ? html`${this.#name()} ${this.#secrets(false)}`
           : c.mode === 'existing'
             ? this.#secrets(true)
             : nothing
