@@ -1,5 +1,6 @@
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
+import { repeat } from 'lit/directives/repeat.js';
 import type { Agent, Device, Event as DrmEvent, Job, LiveAgentState, Site } from '@drm/protocol';
 import { listAgents } from '../../api/agents.js';
 import { listEvents } from '../../api/events.js';
@@ -18,7 +19,7 @@ import '../../components/drm-error-panel.js';
 import '../shared/drm-job-list.js';
 import '../shared/drm-event-list.js';
 import '../shared/drm-site-form.js';
-import './drm-agent-table.js';
+import './drm-site-card.js';
 
 interface Overview {
   sites: Site[];
@@ -50,13 +51,6 @@ export class DrmOverviewView extends LitElement {
       }
       .stat .bad {
         color: var(--drm-bad);
-      }
-      .site-head {
-        display: flex;
-        flex-wrap: wrap;
-        justify-content: space-between;
-        gap: 0.5rem;
-        align-items: baseline;
       }
     `,
   ];
@@ -155,19 +149,22 @@ export class DrmOverviewView extends LitElement {
     </div>`;
   }
 
-  #site(site: Site, agents: Agent[], devices: Device[]) {
-    const mine = agents.filter((a) => a.siteId === site.id && a.state !== 'revoked');
-    const n = devices.filter((d) => d.siteId === site.id).length;
-    return html`<section class="card" aria-labelledby="site-${site.id}">
-      <div class="site-head">
-        <h2 id="site-${site.id}">${site.name}</h2>
-        <span class="muted small">
-          ${site.address ? html`${site.address} · ` : nothing}
-          <a href=${routeUrl({ name: 'devices', tenantId: this.tenantId })}>${n} device${n === 1 ? '' : 's'}</a>
-        </span>
-      </div>
-      <drm-agent-table .agents=${mine}></drm-agent-table>
-    </section>`;
+  async #siteChanged(ev: CustomEvent<{ deleted: boolean }>) {
+    await this.#data.reload();
+    if (!ev.detail.deleted) return;
+    // The card that had focus is gone: back to the page's heading.
+    (this.renderRoot.querySelector('h1') as HTMLElement | null)?.focus();
+  }
+
+  #site(site: Site, agents: Agent[], devices: Device[], manage: boolean) {
+    return html`<drm-site-card
+      .tenantId=${this.tenantId}
+      .site=${site}
+      .agents=${agents.filter((a) => a.siteId === site.id)}
+      .devices=${devices.filter((d) => d.siteId === site.id)}
+      ?manage=${manage}
+      @drm-site-changed=${this.#siteChanged}
+    ></drm-site-card>`;
   }
 
   override render() {
@@ -213,7 +210,12 @@ export class DrmOverviewView extends LitElement {
                   <p>A site is a customer location where an agent runs.
                     ${can(role, 'sites.write') ? 'Add one to enroll its agent.' : 'An admin of this tenant can add one.'}</p>
                 </div>`
-                : d.sites.map((s) => this.#site(s, agents, d.devices))
+                : // Keyed: a card's open form or message stays with its site when another is deleted.
+                  repeat(
+                    d.sites,
+                    (s) => s.id,
+                    (s) => this.#site(s, agents, d.devices, can(role, 'sites.write')),
+                  )
             }
             <div class="grid">
               <section class="card" aria-labelledby="recent-jobs">
