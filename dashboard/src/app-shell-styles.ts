@@ -76,6 +76,13 @@ export const shellStyles = [
       font-size: 0.78rem;
       text-transform: capitalize;
     }
+    .account {
+      font-size: 0.88rem;
+      white-space: nowrap;
+    }
+    .account[aria-current='page'] {
+      font-weight: 600;
+    }
     .menu {
       display: none;
     }

@@ -22,6 +22,7 @@ const TOAST_MS = 6000;
 const NAV = [
   ['overview', 'Overview'],
   ['devices', 'Devices'],
+  ['credentials', 'Credentials'],
   ['jobs', 'Jobs'],
   ['polls', 'Polls'],
   ['events', 'Events'],
@@ -250,6 +251,16 @@ export class DrmApp extends LitElement {
       <span class="user" title=${session.user.email}>${session.user.name || session.user.email}
         ${tenant ? html`<span class="role">${tenant.role}</span>` : nothing}</span
       >
+      ${
+        tenant
+          ? html`<a
+            class="account"
+            href=${routeUrl({ name: 'api-tokens', tenantId: tenant.id })}
+            aria-current=${this._route.name === 'api-tokens' ? 'page' : 'false'}
+            >API tokens</a
+          >`
+          : nothing
+      }
       <button class="logout" @click=${this.#logout}>Log out</button>
     </header>`;
   }

@@ -2,7 +2,10 @@ import { html, type TemplateResult } from 'lit';
 import type { TenantMembership } from '@drm/protocol';
 import type { Route } from '../lib/routes.js';
 import './agents/drm-agents-view.js';
+import './api-tokens/drm-api-tokens-view.js';
 import './audit/drm-audit-view.js';
+import './credentials/drm-credential-view.js';
+import './credentials/drm-credentials-view.js';
 import './devices/drm-device-form-view.js';
 import './devices/drm-devices-view.js';
 import './events/drm-events-view.js';
@@ -41,6 +44,10 @@ const TITLES: Record<Route['name'], string> = {
   polls: 'Polls',
   'poll-new': 'New poll',
   poll: 'Poll',
+  credentials: 'Credentials',
+  'credential-new': 'New credential',
+  credential: 'Credential',
+  'api-tokens': 'API tokens',
   events: 'Events',
   agents: 'Agents',
   users: 'Users',
@@ -91,6 +98,14 @@ export function renderView(route: Route, tenant: TenantMembership | undefined): 
       return html`<drm-poll-view .tenantId=${t} .deviceId=${route.deviceId ?? ''}></drm-poll-view>`;
     case 'poll':
       return html`<drm-poll-view .tenantId=${t} .scheduleId=${route.scheduleId}></drm-poll-view>`;
+    case 'credentials':
+      return html`<drm-credentials-view .tenantId=${t}></drm-credentials-view>`;
+    case 'credential-new':
+      return html`<drm-credential-view .tenantId=${t} .kind=${route.kind ?? 'snmp-community'}></drm-credential-view>`;
+    case 'credential':
+      return html`<drm-credential-view .tenantId=${t} .credentialId=${route.credentialId}></drm-credential-view>`;
+    case 'api-tokens':
+      return html`<drm-api-tokens-view .tenantId=${t}></drm-api-tokens-view>`;
     case 'events':
       return html`<drm-events-view .tenantId=${t} .kind=${route.kind ?? ''} .deviceId=${route.deviceId ?? ''}></drm-events-view>`;
     case 'agents':
