@@ -74,6 +74,11 @@ const IF_OUT_OCTETS = 16;
 const IF_HC_IN_OCTETS = 6;
 const IF_HC_OUT_OCTETS = 10;
 const TICK_MS = 1000;
+/**
+ * The switch has been up this long when the simulation starts, so its first answers already
+ * carry counters with a history, as a real device's do (a first poll never reads zero).
+ */
+const UP_BEFORE_START_MS = (3 * 24 + 4) * 3_600_000;
 const COUNTER32 = 2n ** 32n;
 
 /** Octets sent since `start`: the mean rate shaped by a slow wave, so a chart has a curve. */
@@ -154,9 +159,9 @@ export async function startSimulatedDevice(opts: SimulatedDeviceOptions = {}): P
     mib.addTableRow('ifXEntry', ifXEntry(i, p));
   });
 
-  const started = now();
+  const booted = now() - UP_BEFORE_START_MS;
   const tick = () => {
-    const elapsed = now() - started;
+    const elapsed = now() - booted;
     mib.setScalarValue('sysUpTime', Math.floor(elapsed / 10) % 2 ** 32);
     PORTS.forEach((p, i) => {
       const inOctets = octetsAfter(p.inRate, elapsed, i);

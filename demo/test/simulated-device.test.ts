@@ -39,8 +39,11 @@ describe('simulated device', () => {
   it('answers the system group on a free loopback port', async () => {
     device = await startSimulatedDevice();
     expect(device.port).toBeGreaterThan(0);
-    const [descr] = await get(device, [SYS_DESCR]);
+    const [descr, upTime, inOctets] = await get(device, [SYS_DESCR, SYS_UPTIME, IF_IN_OCTETS_2]);
     expect(String(descr?.value)).toContain('demo switch');
+    // Up for days already, with traffic counted: a first poll never reads zero.
+    expect(Number(upTime?.value)).toBeGreaterThan(3 * 86_400 * 100);
+    expect(Number(inOctets?.value)).toBeGreaterThan(0);
   });
 
   it('advances uptime and traffic counters with its clock', async () => {
