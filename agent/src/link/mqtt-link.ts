@@ -201,6 +201,9 @@ export class MqttLink implements Component {
       resubscribe: false,
       connectTimeout: this.opts.connectTimeoutMs ?? 10_000,
       keepalive: this.opts.keepaliveSeconds ?? 30,
+      // Otherwise mqtt-packet fills a cache of all 65,536 two-byte numbers on the first write:
+      // ~6.5 MB of heap held for good, to save one 2-byte allocation per packet written.
+      writeCache: false,
       will: {
         topic: topicFor(identity.tenantId, identity.agentId, 'status'),
         payload: Buffer.from(will.text),
