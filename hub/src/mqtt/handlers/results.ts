@@ -46,14 +46,36 @@ function uniqueById(items: readonly ResultItem[]): ResultItem[] {
 
 /**
  * Only targets that exist in this tenant and were dispatched to the sending agent take its
- * results. The targets of the whole group are locked here, first, in one statement and in key
- * order, for the moves that follow.
+ * results. The targets of the whole group are locked and moved here, first, in one statement
+ * (`claimTargets`): a whole result moves its target to its end status, a part to `running`
+ * (the last part ends it, in `settleParts`). Returns the jobs whose targets moved.
  */
-async function authorizeResults(q: Queryable, tenantId: string, batches: Batch[]): Promise<void> {
-  const pairs = new Map<string, { jobId: string; deviceId: string }>();
-  for (const b of batches) for (const r of b.results) pairs.set(pairKey(r.jobId, r.deviceId), r);
-  const owners = await repo.lockTargets(q, tenantId, [...pairs.values()]);
-  const ownerOf = new Map(owners.map((o) => [pairKey(o.jobId, o.deviceId), o.agentId?.toLowerCase()]));
+async function claimTargets(q: Queryable, tenantId: string, batches: Batch[]): Promise<Set<string>> {
+  const claims = new Map<string, repo.TargetClaim>();
+  for (const b of batches) {
+    for (const r of b.results) {
+      const key = pairKey(r.jobId, r.deviceId);
+      // A whole result's move wins over a part's; the first claim of a pair is its claimant.
+      if (claims.has(key) && (r.part || claims.get(key)!.to !== 'running')) continue;
+      claims.set(key, {
+        jobId: r.jobId,
+        deviceId: r.deviceId,
+        agentId: b.ctx.agentId,
+        to: r.part ? 'running' : targetStatusOf(r.status, r.error),
+        startedAt: r.startedAt,
+        ...(!r.part && { finishedAt: r.finishedAt, error: r.error }),
+      });
+    }
+  }
+  const found = await repo.claimTargets(q, tenantId, [...claims.values()]);
+  const ownerOf = new Map(found.map((t) => [pairKey(t.jobId, t.deviceId), t.agentId?.toLowerCase()]));
+  const jobsMoved = new Set<string>();
+  for (const t of found) {
+    const claim = claims.get(pairKey(t.jobId, t.deviceId))!;
+    if (t.agentId?.toLowerCase() === claim.agentId.toLowerCase() && repo.movesForward(t.was, claim.to)) {
+      jobsMoved.add(t.jobId.toLowerCase());
+    }
+  }
   for (const b of batches) {
     const agentId = b.ctx.agentId.toLowerCase();
     b.results = b.results.filter((r) => {
@@ -67,6 +89,7 @@ async function authorizeResults(q: Queryable, tenantId: string, batches: Batch[]
       return reason === null;
     });
   }
+  return jobsMoved;
 }
 
 /** Samples are taken only for devices of the sending agent: one query per agent of the group. */
@@ -92,38 +115,33 @@ async function authorizeSamples(q: Queryable, tenantId: string, batches: Batch[]
 }
 
 /**
- * Moves the targets of newly stored results: a whole result finishes its target; a part
- * finishes it once every part is stored, and until then marks it running. All moves go in one
- * statement (the rows are locked already), then each job is recomputed once, in id order.
+ * Ends the targets whose split results are complete with the parts newly stored: once every
+ * part of a result is stored, its target ends as the result did. Returns the jobs whose
+ * targets moved.
  */
-async function settleTargets(q: Queryable, tenantId: string, fresh: ResultRecord[]): Promise<string[]> {
-  const moves = new Map<string, repo.TargetMove>();
+async function settleParts(q: Queryable, tenantId: string, fresh: ResultRecord[]): Promise<string[]> {
   const groups = new Map<string, repo.PartGroup & { status: ResultRecord['status'] }>();
   for (const r of fresh) {
-    const key = pairKey(r.jobId, r.deviceId);
+    if (!r.part) continue;
     const times = { startedAt: r.startedAt, finishedAt: r.finishedAt };
-    if (!r.part) {
-      const to = targetStatusOf(r.status, r.error);
-      moves.set(key, { jobId: r.jobId, deviceId: r.deviceId, to, ...times, error: r.error });
-      continue;
-    }
     const group = { jobId: r.jobId, deviceId: r.deviceId, count: r.part.count, ...times, status: r.status };
-    groups.set(`${key}/${r.part.count}/${r.startedAt}/${r.finishedAt}`, group);
+    groups.set(`${pairKey(r.jobId, r.deviceId)}/${r.part.count}/${r.startedAt}/${r.finishedAt}`, group);
   }
-  const progress = await repo.storedParts(q, tenantId, [...groups.values()]);
-  for (const p of progress) {
-    const key = pairKey(p.jobId, p.deviceId);
-    const { jobId, deviceId, startedAt } = p;
-    if (p.stored >= p.count) {
-      const to = targetStatusOf(p.status, p.error);
-      moves.set(key, { jobId, deviceId, to, startedAt, finishedAt: p.finishedAt, error: p.error });
-    } else if (!moves.has(key)) {
-      moves.set(key, { jobId, deviceId, to: 'running', startedAt });
-    }
+  if (groups.size === 0) return [];
+  const moves: repo.TargetMove[] = [];
+  for (const p of await repo.storedParts(q, tenantId, [...groups.values()])) {
+    if (p.stored < p.count) continue;
+    const { jobId, deviceId, startedAt, finishedAt } = p;
+    moves.push({
+      jobId,
+      deviceId,
+      to: targetStatusOf(p.status, p.error),
+      startedAt,
+      finishedAt,
+      error: p.error,
+    });
   }
-  const jobs = await repo.moveTargets(q, tenantId, [...moves.values()]);
-  for (const jobId of jobs) await recomputeJobStatus(q, tenantId, jobId);
-  return jobs;
+  return repo.moveTargets(q, tenantId, moves);
 }
 
 /** One `results` message on its way through a group's transaction. */
@@ -153,7 +171,7 @@ function batchOf(ctx: InboundContext, items: ResultItem[]): Batch {
  * both.
  */
 async function ingestGroup(q: Queryable, tenantId: string, batches: Batch[]): Promise<BatchOutcome[]> {
-  await authorizeResults(q, tenantId, batches);
+  const jobsMoved = await claimTargets(q, tenantId, batches);
   await authorizeSamples(q, tenantId, batches);
   const seen = new Set<string>();
   const firstSeen = <T extends { id: string }>(item: T) => {
@@ -177,11 +195,16 @@ async function ingestGroup(q: Queryable, tenantId: string, batches: Batch[]): Pr
     shares.flatMap((share) => share.samples),
   );
   const isNew = (set: Set<string>) => (item: { id: string }) => set.has(item.id.toLowerCase());
-  const jobsChanged = await settleTargets(
+  for (const jobId of await settleParts(
     q,
     tenantId,
     results.map((r) => r.record).filter(isNew(insertedResults)),
-  );
+  )) {
+    jobsMoved.add(jobId.toLowerCase());
+  }
+  // Each job once, in id order: the order every writer locks job rows in.
+  const jobsChanged = [...jobsMoved].sort();
+  for (const jobId of jobsChanged) await recomputeJobStatus(q, tenantId, jobId);
   return batches.map((b, i) => {
     const refused = new Set(b.rejected.map((r) => r.id));
     const freshSamples = shares[i]!.samples.filter(isNew(insertedSamples));
@@ -203,6 +226,12 @@ async function ingestGroup(q: Queryable, tenantId: string, batches: Batch[]): Pr
 
 /** A group stops growing at this many items: eight batches of the agent's usual 500. */
 const GROUP_MAX_ITEMS = 4000;
+/**
+ * Transactions of one tenant at once: while one waits for its commit or for a job row another
+ * holds, the next one inserts. They lock targets and then jobs, each in key order, so they
+ * never wait on each other in a cycle.
+ */
+const GROUP_CONCURRENCY = 2;
 
 /**
  * `results`: each batch is stored in a transaction, together with the batches of the same
@@ -213,7 +242,7 @@ const GROUP_MAX_ITEMS = 4000;
 export function resultsHandler(deps: HandlerDeps): InboundHandler<'results'> {
   const groups = new GroupCommit<Batch, BatchOutcome>(
     (tenantId, batches) => deps.db.withTenant(tenantId, (q) => ingestGroup(q, tenantId, batches)),
-    { maxItems: GROUP_MAX_ITEMS, sizeOf: (b) => b.items.length },
+    { maxItems: GROUP_MAX_ITEMS, sizeOf: (b) => b.items.length, concurrency: GROUP_CONCURRENCY },
   );
   return async (message, ctx) => {
     const items = uniqueById(message.body.items);

@@ -1,9 +1,9 @@
 /**
- * Group commit: work submitted under one key while a transaction of that key is running waits,
- * and the waiting inputs then go together into the next transaction. A single agent with four
- * result batches in flight, or many agents of one tenant, so pay for one commit, one round of
- * locks and one recompute per job instead of one per batch, and their transactions no longer
- * queue on each other's row locks. A lone input runs at once, as before.
+ * Group commit: at most `concurrency` transactions run per key; work submitted while they all
+ * run waits, and the waiting inputs then go together into the next transaction. A single agent
+ * with four result batches in flight, or many agents of one tenant, so pay for one commit, one
+ * round of locks and one recompute per job instead of one per batch, and fewer transactions
+ * queue on each other's row locks. An input that finds a free slot runs at once.
  *
  * When a group fails, each of its inputs is run again alone, so an input that cannot be stored
  * fails only itself.
@@ -12,22 +12,26 @@ export class GroupCommit<I, O> {
   readonly #run: (key: string, inputs: I[]) => Promise<O[]>;
   readonly #maxItems: number;
   readonly #sizeOf: (input: I) => number;
+  readonly #concurrency: number;
   readonly #queues = new Map<string, Waiting<I, O>[]>();
-  readonly #busy = new Set<string>();
+  /** Transactions running per key. */
+  readonly #running = new Map<string, number>();
 
   /**
    * @param run stores the inputs of one group in one transaction and returns one output per
    *   input, in order.
    * @param opts.maxItems a group stops growing at this many items (the first input of a group
    *   always goes in, however large).
+   * @param opts.concurrency transactions of one key at once (default 1).
    */
   constructor(
     run: (key: string, inputs: I[]) => Promise<O[]>,
-    opts: { maxItems: number; sizeOf: (input: I) => number },
+    opts: { maxItems: number; sizeOf: (input: I) => number; concurrency?: number },
   ) {
     this.#run = run;
     this.#maxItems = opts.maxItems;
     this.#sizeOf = opts.sizeOf;
+    this.#concurrency = Math.max(1, opts.concurrency ?? 1);
   }
 
   /** Resolves with the input's output once the transaction holding it has committed. */
@@ -36,17 +40,18 @@ export class GroupCommit<I, O> {
       const queue = this.#queues.get(key) ?? [];
       queue.push({ input, resolve, reject });
       this.#queues.set(key, queue);
-      if (!this.#busy.has(key)) void this.#drain(key);
+      if ((this.#running.get(key) ?? 0) < this.#concurrency) void this.#lane(key);
     });
   }
 
   /** Keys with a transaction running now (for tests and metrics). */
   get busyKeys(): number {
-    return this.#busy.size;
+    return this.#running.size;
   }
 
-  async #drain(key: string): Promise<void> {
-    this.#busy.add(key);
+  /** One slot of a key: runs groups while inputs wait, then frees itself. */
+  async #lane(key: string): Promise<void> {
+    this.#running.set(key, (this.#running.get(key) ?? 0) + 1);
     try {
       for (;;) {
         const queue = this.#queues.get(key);
@@ -56,9 +61,9 @@ export class GroupCommit<I, O> {
         await this.#runGroup(key, group);
       }
     } finally {
-      this.#busy.delete(key);
-      // Something may have arrived between the last check and the delete.
-      if ((this.#queues.get(key)?.length ?? 0) > 0) void this.#drain(key);
+      const left = (this.#running.get(key) ?? 1) - 1;
+      if (left === 0) this.#running.delete(key);
+      else this.#running.set(key, left);
     }
   }
 

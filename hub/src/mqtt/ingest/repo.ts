@@ -21,45 +21,88 @@ function json(rows: unknown): string {
   );
 }
 
-export interface TargetOwner {
+/** A result's claim on its target: who sends it, and where it moves the target. */
+export interface TargetClaim extends TargetMove {
+  agentId: string;
+}
+
+/** A claimed target as it was found, locked: its agent and its status before the move. */
+export interface ClaimedTarget {
   jobId: string;
   deviceId: string;
   agentId: string | null;
-  status: TargetStatus;
+  was: TargetStatus;
 }
 
 /**
- * The targets among (jobId, deviceId) pairs that exist in the tenant, with their agent, locked
- * FOR UPDATE in key order: the order every writer of several job_targets rows locks them in,
- * so two batches (or a batch and a receipt) never wait on each other in a cycle.
- *
- * Each pair is its own primary-key lookup (the LIMIT keeps the planner from turning the
- * lateral subquery into a join): a join may hash every target of the tenant to find 500 of
- * them, and did whenever the table's statistics lagged behind its growth. The pairs go in
- * sorted, and the nested loop visits and locks them in that order.
+ * Locks the targets of a batch of results and moves them, in one statement: each target is
+ * found by its own primary-key lookup (the LIMIT keeps the planner from turning the lateral
+ * subquery into a join that may hash every target of the tenant), locked FOR UPDATE in the
+ * order the claims come in (sorted here by key, the order every writer of several
+ * job_targets rows locks them in), and moved as `moveTargets` would, but only when the claimant
+ * is the target's agent. Returns every target found, with its agent and its status before: a
+ * claim without a row names a target that does not exist in the tenant, one whose `agentId`
+ * differs from the claimant's was refused.
  */
-export async function lockTargets(
+export async function claimTargets(
   q: Queryable,
   tenantId: string,
-  pairs: readonly { jobId: string; deviceId: string }[],
-): Promise<TargetOwner[]> {
-  if (pairs.length === 0) return [];
+  claims: readonly TargetClaim[],
+): Promise<ClaimedTarget[]> {
+  if (claims.length === 0) return [];
   // Lower-case uuid text sorts as the uuids do in PostgreSQL (byte order).
-  const keys = pairs
-    .map((p) => [p.jobId.toLowerCase(), p.deviceId.toLowerCase()] as const)
-    .sort(([a, b], [c, d]) => (a < c ? -1 : a > c ? 1 : b < d ? -1 : b > d ? 1 : 0));
-  const { rows } = await q.query<TargetOwner>(
-    `SELECT t.job_id AS "jobId", t.device_id AS "deviceId", t.agent_id AS "agentId", t.status
-       FROM unnest($2::uuid[], $3::uuid[]) WITH ORDINALITY AS k(job_id, device_id, n)
-      CROSS JOIN LATERAL (
-            SELECT job_id, device_id, agent_id, status FROM job_targets
-             WHERE tenant_id = $1 AND job_id = k.job_id AND device_id = k.device_id
-             LIMIT 1 FOR UPDATE) AS t
-      ORDER BY k.n`,
-    [tenantId, keys.map(([jobId]) => jobId), keys.map(([, deviceId]) => deviceId)],
+  const rows = claims
+    .map((c) => ({
+      job_id: c.jobId.toLowerCase(),
+      device_id: c.deviceId.toLowerCase(),
+      agent_id: c.agentId.toLowerCase(),
+      status: c.to,
+      started_at: c.startedAt,
+      finished_at: c.finishedAt ?? null,
+      error: c.error ?? null,
+    }))
+    .sort((a, b) =>
+      a.job_id < b.job_id
+        ? -1
+        : a.job_id > b.job_id
+          ? 1
+          : a.device_id < b.device_id
+            ? -1
+            : a.device_id > b.device_id
+              ? 1
+              : 0,
+    );
+  const { rows: found } = await q.query<ClaimedTarget>(
+    `WITH k AS MATERIALIZED (
+       SELECT m.*, t.ctid AS row_id, t.agent_id AS owner, t.status AS was
+         FROM jsonb_to_recordset($2::jsonb) AS m(job_id uuid, device_id uuid, agent_id uuid, status text,
+              started_at timestamptz, finished_at timestamptz, error jsonb)
+        CROSS JOIN LATERAL (
+              SELECT ctid, agent_id, status FROM job_targets
+               WHERE tenant_id = $1 AND job_id = m.job_id AND device_id = m.device_id
+               LIMIT 1 FOR UPDATE) AS t
+     ), moved AS (
+       UPDATE job_targets t SET
+           status = k.status,
+           started_at = COALESCE(k.started_at, t.started_at, CASE WHEN k.status = 'running' THEN now() END),
+           finished_at = CASE WHEN ${STAGE_SQL('k.status')} = 3 THEN COALESCE(k.finished_at, now()) ELSE t.finished_at END,
+           error = COALESCE(k.error, t.error)
+         FROM k
+        WHERE t.ctid = k.row_id AND k.owner = k.agent_id
+          AND ${STAGE_SQL('k.was')} < 3 AND ${STAGE_SQL('k.status')} > ${STAGE_SQL('k.was')}
+     )
+     SELECT job_id AS "jobId", device_id AS "deviceId", owner AS "agentId", was FROM k`,
+    [tenantId, json(rows)],
   );
-  return rows;
+  return found;
 }
+
+/** Whether `moveTargets` (and `claimTargets`) move a target from `was` to `to`. */
+export function movesForward(was: TargetStatus, to: TargetStatus): boolean {
+  return stage(was) < 3 && stage(to) > stage(was);
+}
+
+const stage = (s: TargetStatus) => (s === 'queued' ? 0 : s === 'dispatched' ? 1 : s === 'running' ? 2 : 3);
 
 /** Where a target goes, with the times and error its result reports. */
 export interface TargetMove {
