@@ -55,4 +55,16 @@ describe('GroupCommit', () => {
     expect(r.groups.map(([, inputs]) => inputs)).toEqual([[1], [2, 3], [2], [3]]);
     expect(await Promise.all(outputs)).toEqual(['k:1', 'bad 2', 'k:3']);
   });
+  it('runs up to `concurrency` groups of a key at once', async () => {
+    const r = recorder();
+    const gc = new GroupCommit(r.run, { maxItems: 100, sizeOf: () => 1, concurrency: 2 });
+    const outputs = [1, 2, 3, 4].map((n) => gc.submit('k', n));
+    expect(r.groups.map(([, inputs]) => inputs)).toEqual([[1], [2]]);
+    await r.finishNext();
+    expect(r.groups.map(([, inputs]) => inputs)).toEqual([[1], [2], [3, 4]]);
+    await r.finishNext();
+    await r.finishNext();
+    expect(await Promise.all(outputs)).toEqual(['k:1', 'k:2', 'k:3', 'k:4']);
+    expect(gc.busyKeys).toBe(0);
+  });
 });
