@@ -65,8 +65,7 @@ async function addDevices(hub: TestHub, agent: TestAgent): Promise<string[]> {
   });
   if (cred.statusCode !== 201) throw new Error(`credential: ${cred.body}`);
   const ids: string[] = [];
-  // One at a time: concurrent device creation for one agent deadlocks on its agents row.
-  await pool([...Array(DEVICES).keys()], 1, async (i) => {
+  await pool([...Array(DEVICES).keys()], 8, async (i) => {
     const res = await hub.call(agent.admin.token, 'POST', `${agent.base}/devices`, {
       siteId: agent.siteId,
       agentId: agent.agentId,

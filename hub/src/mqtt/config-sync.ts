@@ -30,7 +30,11 @@ export interface ConfigSyncService {
    * devices. Null when the agent does not exist in the tenant. SECRET: carries credentials.
    */
   desiredState(tenantId: string, agentId: string): Promise<ConfigSync | null>;
-  /** Publishes each agent's desired state on its `config` channel; failures are logged per agent. */
+  /**
+   * Publishes each agent's desired state on its `config` channel; failures are logged per
+   * agent. Resolves once a push that started after the call has finished; calls made while an
+   * agent's push runs share the one push after it.
+   */
   push(tenantId: string, agentIds: readonly string[]): Promise<void>;
   /** Increments the agents' revisions, then pushes. */
   bump(tenantId: string, agentIds: readonly string[]): Promise<void>;
@@ -111,16 +115,47 @@ export function createConfigSync({ db, mqtt, secrets, log }: ConfigSyncDeps): Co
     log.debug({ tenantId, agentId, revision: state.revision }, 'config pushed');
   }
 
+  async function pushLogged(tenantId: string, agentId: string): Promise<void> {
+    try {
+      await pushOne(tenantId, agentId);
+    } catch (err) {
+      log.error({ err, tenantId, agentId }, 'config push failed');
+    }
+  }
+
+  /*
+   * One push per agent at a time, and at most one more waiting: every push reads the state as
+   * it is when it starts, so requests made while one runs are all served by the one after it.
+   * A thousand devices added to an agent one after another send a handful of configs, not a
+   * thousand ever larger ones.
+   */
+  const flights = new Map<string, { running: Promise<void>; next: Promise<void> | null }>();
+  function pushCoalesced(tenantId: string, agentId: string): Promise<void> {
+    const key = `${tenantId.toLowerCase()}/${agentId}`;
+    const start = (flight: { running: Promise<void>; next: Promise<void> | null }) => {
+      const running = pushLogged(tenantId, agentId).finally(() => {
+        if (flight.running === running && flight.next === null) flights.delete(key);
+      });
+      flight.running = running;
+      return running;
+    };
+    const flight = flights.get(key);
+    if (!flight) {
+      const fresh = { running: Promise.resolve(), next: null };
+      flights.set(key, fresh);
+      return start(fresh);
+    }
+    flight.next ??= flight.running.then(() => {
+      flight.next = null;
+      return start(flight);
+    });
+    return flight.next;
+  }
+
   const service: ConfigSyncService = {
     desiredState,
     async push(tenantId, agentIds) {
-      for (const agentId of agentSet(...agentIds)) {
-        try {
-          await pushOne(tenantId, agentId);
-        } catch (err) {
-          log.error({ err, tenantId, agentId }, 'config push failed');
-        }
-      }
+      for (const agentId of agentSet(...agentIds)) await pushCoalesced(tenantId, agentId);
     },
     async bump(tenantId, agentIds) {
       const agents = agentSet(...agentIds);

@@ -179,6 +179,19 @@ describe('bump and push', () => {
     expect(mqtt.sent('config', f.agentA).map((c) => c.revision)).toEqual([9]);
   });
 
+  it('serves pushes asked for while one runs with one more push, of the latest state', async () => {
+    const f = await fixture();
+    mqtt.clear();
+    await sql(f.tenantId, 'UPDATE agents SET config_revision = 7 WHERE id = $1', [f.agentA]);
+    await Promise.all(Array.from({ length: 6 }, () => sync.push(f.tenantId, [f.agentA])));
+    const revisions = mqtt.sent('config', f.agentA).map((c) => c.revision);
+    expect(revisions).toHaveLength(2);
+    expect(revisions.at(-1)).toBe(7);
+    // Once idle, a push goes out at once again.
+    await sync.push(f.tenantId, [f.agentA]);
+    expect(mqtt.sent('config', f.agentA)).toHaveLength(3);
+  });
+
   it('logs and goes on when a publish fails', async () => {
     const f = await fixture();
     mqtt.clear();
