@@ -229,9 +229,11 @@ const GROUP_MAX_ITEMS = 4000;
 /**
  * Transactions of one tenant at once: while one waits for its commit or for a job row another
  * holds, the next one inserts. They lock targets and then jobs, each in key order, so they
- * never wait on each other in a cycle.
+ * never wait on each other in a cycle. Four, the agent's own window of unacknowledged batches:
+ * with two, one agent's samples went in at 0.46 of the raw insert rate instead of 0.53
+ * (bench/ingest.ts); groups form when more batches than that arrive at once (many agents).
  */
-const GROUP_CONCURRENCY = 2;
+const GROUP_CONCURRENCY = 4;
 
 /**
  * `results`: each batch is stored in a transaction, together with the batches of the same
