@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { Heartbeat } from './components/heartbeat.js';
 import { JobIntake } from './components/job-intake.js';
 import { ConcurrencyLimiter } from './components/limiter.js';
@@ -11,6 +11,7 @@ import { type AgentConfig, outboxMaxBytes } from './config.js';
 import { SessionPool } from './drivers/snmp/index.js';
 import { agentVersion } from './enroll.js';
 import { MqttLink } from './link/index.js';
+import { createAgentLogger } from './logger.js';
 import { Store } from './store/index.js';
 
 /** The data folder holds no identity: `drm-agent enroll` comes first. */
@@ -57,7 +58,7 @@ export class Agent {
 
   constructor(opts: AgentOptions) {
     this.#opts = opts;
-    this.#log = opts.log ?? pino({ name: 'drm-agent', level: opts.config.logLevel });
+    this.#log = opts.log ?? createAgentLogger(opts.config.logLevel);
   }
 
   /**

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
+import { createAgentLogger } from './logger.js';
 import { Name } from '@drm/protocol';
 import {
   type AgentConfig,
@@ -127,7 +128,7 @@ function configOf(command: Command, values: Values): AgentConfig {
 }
 
 function cliLogger(config: AgentConfig): Logger {
-  return pino({ name: 'drm-agent', level: config.logLevel }, pino.destination(2));
+  return createAgentLogger(config.logLevel, pino.destination(2));
 }
 
 async function cmdEnroll(values: Values, config: AgentConfig): Promise<void> {

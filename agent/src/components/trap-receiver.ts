@@ -48,8 +48,8 @@ export interface TrapReceiverStats {
 }
 
 const NO_DROPS: Record<TrapDropReason, number> = {
-  community: 0,
-  user: 0,
+  'unknown-community': 0,
+  'unknown-user': 0,
   auth: 0,
   malformed: 0,
   unsupported: 0,
@@ -188,7 +188,7 @@ export class TrapReceiver implements Component {
     // net-snmp lets an unauthenticated v3 message with an empty user name through; no device
     // has that user, so it is an unknown user here.
     if (pdu.scoped && !pdu.user) {
-      this.#drop('user', source);
+      this.#drop('unknown-user', source);
       return;
     }
     const at = this.#now();

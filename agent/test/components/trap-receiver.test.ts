@@ -114,13 +114,13 @@ describe('trap receiver refusals', () => {
       authKey: V3.authKey,
     };
     await trap(h.v3(noPriv), LINK_DOWN);
-    await h.dropped('community', 2);
-    await h.dropped('user', 2);
+    await h.dropped('unknown-community', 2);
+    await h.dropped('unknown-user', 2);
     await h.dropped('auth', 2);
     // Each refusal counted once: the unknown user's inform only through the report it was sent.
     expect(h.receiver.stats.dropped).toEqual({
-      community: 2,
-      user: 2,
+      'unknown-community': 2,
+      'unknown-user': 2,
       auth: 2,
       malformed: 0,
       unsupported: 0,
@@ -133,7 +133,7 @@ describe('trap receiver refusals', () => {
     expect(drops.length).toBeGreaterThanOrEqual(6);
     expect(drops[0]).toMatchObject({
       level: 20,
-      reason: 'community',
+      reason: 'unknown-community',
       source: expect.stringMatching(/^127\.0\.0\.1:\d+$/),
     });
     const text = JSON.stringify(h.logs);
@@ -251,8 +251,8 @@ describe('trap receiver device matching and reload', () => {
     const late = { ...V3_USER, name: 'lateuser' };
     await trap(h.community('late', 2, '127.0.0.6'), LINK_DOWN);
     await trap(h.v3(late, '127.0.0.7'), LINK_DOWN);
-    await h.dropped('community', 1);
-    await h.dropped('user', 1);
+    await h.dropped('unknown-community', 1);
+    await h.dropped('unknown-user', 1);
 
     const lateDevice = randomUUID();
     const lateV3 = randomUUID();
@@ -276,7 +276,7 @@ describe('trap receiver device matching and reload', () => {
     );
     h.receiver.reload();
     await trap(h.community('trap-public'), LINK_DOWN);
-    await h.dropped('community', 2);
+    await h.dropped('unknown-community', 2);
     expect(h.store.events.stats().count).toBe(2);
   });
 });

@@ -8,9 +8,9 @@ import type { RawNotification } from './trap-event.js';
 /** Why a datagram did not become a notification. */
 export type TrapRejectReason =
   /** v1/v2c community not in the authorization list. */
-  | 'community'
+  | 'unknown-community'
   /** v3 user name not in the authorization list. */
-  | 'user'
+  | 'unknown-user'
   /** v3 digest or decryption failed, or a lower security level than the user's. */
   | 'auth'
   /** Not a decodable SNMP message. */
@@ -67,7 +67,7 @@ interface ReceiverInternals {
 /** RFC 3414 section 5 usmStats counters named by the report a receiver sends back. */
 const REPORT_REASONS: ReadonlyMap<string, TrapRejectReason> = new Map([
   ['1.3.6.1.6.3.15.1.1.1.0', 'auth'], // usmStatsUnsupportedSecLevels
-  ['1.3.6.1.6.3.15.1.1.3.0', 'user'], // usmStatsUnknownUserNames
+  ['1.3.6.1.6.3.15.1.1.3.0', 'unknown-user'], // usmStatsUnknownUserNames
   ['1.3.6.1.6.3.15.1.1.5.0', 'auth'], // usmStatsWrongDigests
 ]);
 
@@ -81,8 +81,8 @@ function classify(err: NetSnmpError): TrapRejection {
   // Messages of community and key failures quote the community or the digests: never pass them on.
   switch (err.name) {
     case 'RequestFailedError':
-      if (err.message.startsWith('Local community not found')) return { reason: 'community', source };
-      if (err.message.startsWith('Local user not found')) return { reason: 'user', source };
+      if (err.message.startsWith('Local community not found')) return { reason: 'unknown-community', source };
+      if (err.message.startsWith('Local user not found')) return { reason: 'unknown-user', source };
       return { reason: 'auth', source, detail: 'security level lower than the user requires' };
     case 'ResponseInvalidError':
       if (err.code === snmp.ResponseInvalidCode.EAuthFailure) {
