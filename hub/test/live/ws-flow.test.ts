@@ -153,6 +153,29 @@ describe('agents, samples, traps', () => {
     expect(outsider.of('agent.updated')).toEqual([]);
   });
 
+  it('sends agent.updated when an admin renames or revokes an agent that is not connected', async () => {
+    const offline = await enrollAgent(hub, agent);
+    const agents = await subscribed(agent.admin.token, { kind: 'agents', tenantId: agent.tenantId });
+    const renamed = await hub.call(agent.admin.token, 'PATCH', `${agent.base}/agents/${offline.agentId}`, {
+      name: 'edge-renamed',
+    });
+    expect(renamed.statusCode).toBe(200);
+    await agents.waitFor(
+      'agent.updated',
+      (f) => f.agent.agentId === offline.agentId && f.agent.name === 'edge-renamed',
+    );
+    const revoked = await hub.call(
+      agent.admin.token,
+      'POST',
+      `${agent.base}/agents/${offline.agentId}/revoke`,
+    );
+    expect(revoked.statusCode).toBe(200);
+    await agents.waitFor(
+      'agent.updated',
+      (f) => f.agent.agentId === offline.agentId && f.agent.state === 'revoked',
+    );
+  });
+
   it('sends one samples frame per device per ingest to the device’s subscribers', async () => {
     const c = await subscribed(agent.admin.token, { kind: 'device', tenantId: agent.tenantId, deviceId });
     const scheduleId = '0b3f8a56-3c51-4bb0-8d4f-9c2c6e1d4a10';

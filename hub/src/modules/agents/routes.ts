@@ -39,6 +39,10 @@ function toAgent(row: repo.AgentRow): Agent {
 /** Enrolled agents: everyone reads; admins rename, move and revoke them. */
 export const agentRoutes: FastifyPluginAsync = async (app) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
+  /** Tells live views of a change made here, after its commit (presence changes tell their own). */
+  const agentChanged = (tenantId: string, agentId: string) => {
+    if (app.hasDecorator('live')) app.live.hub.agentChanged(tenantId, agentId);
+  };
 
   r.get(
     '/agents',
@@ -109,6 +113,7 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
         });
         return after;
       });
+      agentChanged(row.tenantId, row.id);
       return toAgent(row);
     },
   );
@@ -146,6 +151,8 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
         return revoked;
       });
       notifyAgentRevoked(app, row.tenantId, row.id);
+      // The broker's disconnect tells live views only when the agent was connected.
+      agentChanged(row.tenantId, row.id);
       return toAgent(row);
     },
   );
