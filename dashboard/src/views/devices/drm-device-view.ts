@@ -160,7 +160,13 @@ export class DrmDeviceView extends LitElement {
                 device.snmp
                   ? html`v${device.snmp.version}, port ${device.snmp.port}, timeout ${duration(device.snmp.timeoutMs)},
                     ${device.snmp.retries} retr${device.snmp.retries === 1 ? 'y' : 'ies'}
-                    <br /><span class="small">credential: ${snmpCred?.name ?? (device.snmp.credentialId ? 'unknown' : 'none')}</span>`
+                    <br /><span class="small">credential: ${
+                      snmpCred
+                        ? html`<a href=${routeUrl({ name: 'credential', tenantId: this.tenantId, credentialId: snmpCred.id })}>${snmpCred.name}</a>`
+                        : device.snmp.credentialId
+                          ? 'unknown'
+                          : 'none'
+                    }</span>`
                   : html`<span class="muted">not configured</span>`
               }
             </dd>
