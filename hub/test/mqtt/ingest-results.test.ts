@@ -359,6 +359,38 @@ describe('results', () => {
     expect(broken.published).toEqual([]);
     expect(await resultRows(f, jobId)).toBe(0);
   });
+  // Two connections: the embedded engine has one, so nothing can change a row under a lock wait.
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    'ends a target that another transaction moved while the batch waited for its lock',
+    async () => {
+      const f = await fixture();
+      const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);
+      let release!: () => void;
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let moved!: () => void;
+      const isMoved = new Promise<void>((r) => {
+        moved = r;
+      });
+      // A progress message's move to running, not yet committed when the batch arrives.
+      const other = hub.db.withTenant(f.tenantId, async (q) => {
+        await q.query("UPDATE job_targets SET status = 'running', started_at = now() WHERE job_id = $1", [
+          jobId,
+        ]);
+        moved();
+        await held;
+      });
+      await isMoved;
+      const delivery = mqtt.deliver('results', agentA(f), { items: [result(jobId, f.snmpDev)] });
+      await new Promise((r) => setTimeout(r, 300));
+      release();
+      await other;
+      await delivery;
+      expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.snmpDev)?.status).toBe('succeeded');
+      expect(await jobOf(hub.db, f.tenantId, jobId)).toMatchObject({ status: 'succeeded', doneTargets: 1 });
+    },
+  );
 });
 
 describe('results batches arriving together', () => {

@@ -35,14 +35,17 @@ export interface ClaimedTarget {
 }
 
 /**
- * Locks the targets of a batch of results and moves them, in one statement: each target is
- * found by its own primary-key lookup (the LIMIT keeps the planner from turning the lateral
- * subquery into a join that may hash every target of the tenant), locked FOR UPDATE in the
- * order the claims come in (sorted here by key, the order every writer of several
- * job_targets rows locks them in), and moved as `moveTargets` would, but only when the claimant
- * is the target's agent. Returns every target found, with its agent and its status before: a
- * claim without a row names a target that does not exist in the tenant, one whose `agentId`
- * differs from the claimant's was refused.
+ * Locks the targets of a batch of results, then moves those whose claimant is the target's
+ * agent, as `moveTargets` does. Two statements, not one: a statement sees the rows as they
+ * were when it began, so a row another transaction changed while this one waited for its lock
+ * would be locked in its new version and then not found by an update in the same statement.
+ *
+ * The lock finds each target by its own primary-key lookup (the LIMIT keeps the planner from
+ * turning the lateral subquery into a join that may hash every target of the tenant), in key
+ * order (the claims are sorted here; the order every writer of several job_targets rows locks
+ * them in). Returns every target found, with its agent and its status before the move: a claim
+ * without a row names a target that does not exist in the tenant, one whose `agentId` differs
+ * from the claimant's was refused.
  */
 export async function claimTargets(
   q: Queryable,
@@ -51,49 +54,26 @@ export async function claimTargets(
 ): Promise<ClaimedTarget[]> {
   if (claims.length === 0) return [];
   // Lower-case uuid text sorts as the uuids do in PostgreSQL (byte order).
-  const rows = claims
-    .map((c) => ({
-      job_id: c.jobId.toLowerCase(),
-      device_id: c.deviceId.toLowerCase(),
-      agent_id: c.agentId.toLowerCase(),
-      status: c.to,
-      started_at: c.startedAt,
-      finished_at: c.finishedAt ?? null,
-      error: c.error ?? null,
-    }))
-    .sort((a, b) =>
-      a.job_id < b.job_id
-        ? -1
-        : a.job_id > b.job_id
-          ? 1
-          : a.device_id < b.device_id
-            ? -1
-            : a.device_id > b.device_id
-              ? 1
-              : 0,
-    );
+  const keyOf = (c: { jobId: string; deviceId: string }) =>
+    `${c.jobId.toLowerCase()}/${c.deviceId.toLowerCase()}`;
+  const sorted = [...claims].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
   const { rows: found } = await q.query<ClaimedTarget>(
-    `WITH k AS MATERIALIZED (
-       SELECT m.*, t.ctid AS row_id, t.agent_id AS owner, t.status AS was
-         FROM jsonb_to_recordset($2::jsonb) AS m(job_id uuid, device_id uuid, agent_id uuid, status text,
-              started_at timestamptz, finished_at timestamptz, error jsonb)
-        CROSS JOIN LATERAL (
-              SELECT ctid, agent_id, status FROM job_targets
-               WHERE tenant_id = $1 AND job_id = m.job_id AND device_id = m.device_id
-               LIMIT 1 FOR UPDATE) AS t
-     ), moved AS (
-       UPDATE job_targets t SET
-           status = k.status,
-           started_at = COALESCE(k.started_at, t.started_at, CASE WHEN k.status = 'running' THEN now() END),
-           finished_at = CASE WHEN ${STAGE_SQL('k.status')} = 3 THEN COALESCE(k.finished_at, now()) ELSE t.finished_at END,
-           error = COALESCE(k.error, t.error)
-         FROM k
-        WHERE t.ctid = k.row_id AND k.owner = k.agent_id
-          AND ${STAGE_SQL('k.was')} < 3 AND ${STAGE_SQL('k.status')} > ${STAGE_SQL('k.was')}
-     )
-     SELECT job_id AS "jobId", device_id AS "deviceId", owner AS "agentId", was FROM k`,
-    [tenantId, json(rows)],
+    `SELECT t.job_id AS "jobId", t.device_id AS "deviceId", t.agent_id AS "agentId", t.status AS was
+       FROM unnest($2::uuid[], $3::uuid[]) WITH ORDINALITY AS k(job_id, device_id, n)
+      CROSS JOIN LATERAL (
+            SELECT job_id, device_id, agent_id, status FROM job_targets
+             WHERE tenant_id = $1 AND job_id = k.job_id AND device_id = k.device_id
+             LIMIT 1 FOR UPDATE) AS t
+      ORDER BY k.n`,
+    [tenantId, sorted.map((c) => c.jobId), sorted.map((c) => c.deviceId)],
   );
+  const claimOf = new Map(sorted.map((c) => [keyOf(c), c]));
+  const moves = found.flatMap((t) => {
+    const claim = claimOf.get(keyOf(t));
+    const owned = claim && t.agentId?.toLowerCase() === claim.agentId.toLowerCase();
+    return owned && movesForward(t.was, claim.to) ? [claim] : [];
+  });
+  await moveTargets(q, tenantId, moves);
   return found;
 }
 
