@@ -7,6 +7,7 @@ export * from './ids.js';
 export * from './job-messages.js';
 export * from './job-params.js';
 export * from './jobs.js';
+export * from './log-redaction.js';
 export * from './oid.js';
 export * from './parse-message.js';
 export * from './primitives.js';
