@@ -1,21 +1,19 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { loadCredentialSecret } from '../../hub/src/modules/credentials/secret.js';
 import type { TestUser } from '../../hub/test/helpers/hub.js';
 import {
   describeBrowser,
   expectNoProblems,
   focused,
-  launchBrowser,
   logIn,
   navLink,
-  openPage,
-  type PageProblems,
   poll,
   screenshot,
   unlabelledControls,
 } from './helpers/browser.js';
-import { DEMO_PASSWORD, type DashboardHub, startDashboardHub } from './helpers/hub.js';
+import { DEMO_PASSWORD, type DashboardHub } from './helpers/hub.js';
+import { useDashboardSession } from './helpers/session.js';
 
 /**
  * Credentials, sites and API tokens in the dashboard, in headless Chromium against a real hub
@@ -30,17 +28,8 @@ const AUTH_KEY = 'auth-secret-1234';
 const PRIV_KEY = 'priv-secret-5678';
 
 let server: DashboardHub;
-let browser: Browser;
 let viewer: TestUser;
 let operator: TestUser;
-
-const pages: { problems: PageProblems; close(): Promise<void> }[] = [];
-
-async function newPage(opts: { width?: number; height?: number } = {}) {
-  const { context, page, problems } = await openPage(browser, { baseURL: server.url, ...opts });
-  pages.push({ problems, close: () => context.close() });
-  return { page, problems };
-}
 
 interface CredentialJson {
   id: string;
@@ -87,18 +76,12 @@ async function confirm(page: Page, heading: string, button: string) {
 }
 
 describeBrowser('credentials, sites and API tokens in the dashboard', () => {
-  beforeAll(async () => {
-    server = await startDashboardHub();
-    browser = await launchBrowser();
+  const session = useDashboardSession(async (s) => {
+    server = s.server;
     viewer = await server.hub.user({ [tenant()]: 'viewer' }, { email: 'cred.viewer@example.test' });
     operator = await server.hub.user({ [tenant()]: 'operator' }, { email: 'cred.operator@example.test' });
-  }, 240_000);
-
-  afterAll(async () => {
-    for (const p of pages) await p.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
   });
+  const newPage = session.newPage;
 
   it('an admin makes an SNMPv3 credential, renames it with its keys kept, and deletes it', async () => {
     const { page, problems } = await newPage();

@@ -1,20 +1,17 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { TestUser } from '../../hub/test/helpers/hub.js';
 import {
   describeBrowser,
   expectNoProblems,
   focused,
-  launchBrowser,
   logIn,
   navLink,
-  openPage,
   poll,
-  type PageProblems,
   screenshot,
   unlabelledControls,
 } from './helpers/browser.js';
-import { DEMO_PASSWORD, type DashboardHub, startDashboardHub } from './helpers/hub.js';
+import { DEMO_PASSWORD, type DashboardHub } from './helpers/hub.js';
+import { useDashboardSession } from './helpers/session.js';
 
 /**
  * The dashboard in headless Chromium against a real hub (embedded PostgreSQL, demo data):
@@ -24,35 +21,19 @@ import { DEMO_PASSWORD, type DashboardHub, startDashboardHub } from './helpers/h
 const DEMO_EMAIL = 'admin@example.com';
 
 let server: DashboardHub;
-let browser: Browser;
 let viewer: TestUser;
 let stranger: TestUser;
 let otherTenant: string;
 
-const pages: { page: Page; problems: PageProblems; close(): Promise<void> }[] = [];
-
-async function newPage(opts: { width?: number; height?: number } = {}) {
-  const { context, page, problems } = await openPage(browser, { baseURL: server.url, ...opts });
-  const entry = { page, problems, close: () => context.close() };
-  pages.push(entry);
-  return entry;
-}
-
 describeBrowser('dashboard in a browser', () => {
-  beforeAll(async () => {
-    server = await startDashboardHub();
-    browser = await launchBrowser();
+  const session = useDashboardSession(async (s) => {
+    server = s.server;
     const customer = server.demo.customerTenantId;
     viewer = await server.hub.user({ [customer]: 'viewer' }, { email: 'viewer@example.test' });
     otherTenant = await server.hub.tenant('Other MSP');
     stranger = await server.hub.user({ [otherTenant]: 'admin' }, { email: 'stranger@example.test' });
-  }, 240_000);
-
-  afterAll(async () => {
-    for (const p of pages) await p.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
   });
+  const newPage = session.newPage;
 
   it('an admin logs in, sees the demo device and its details, with no CSP violation', async () => {
     const { page, problems } = await newPage();

@@ -1,20 +1,18 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import type { TestUser } from '../../hub/test/helpers/hub.js';
 import {
   describeBrowser,
   expectNoProblems,
   focused,
-  launchBrowser,
   logIn,
   navLink,
-  openPage,
-  type PageProblems,
   poll,
   screenshot,
   unlabelledControls,
 } from './helpers/browser.js';
-import { DEMO_PASSWORD, type DashboardHub, startDashboardHub } from './helpers/hub.js';
+import { DEMO_PASSWORD, type DashboardHub } from './helpers/hub.js';
+import { useDashboardSession } from './helpers/session.js';
 
 /**
  * Polls (schedules) in the dashboard, in headless Chromium against a real hub with the demo
@@ -26,17 +24,8 @@ const DEMO_EMAIL = 'admin@example.com';
 const SYS_UPTIME = '1.3.6.1.2.1.1.3.0';
 
 let server: DashboardHub;
-let browser: Browser;
 let viewer: TestUser;
 let operator: TestUser;
-
-const pages: { problems: PageProblems; close(): Promise<void> }[] = [];
-
-async function newPage(opts: { width?: number; height?: number } = {}) {
-  const { context, page, problems } = await openPage(browser, { baseURL: server.url, ...opts });
-  pages.push({ problems, close: () => context.close() });
-  return { page, problems };
-}
 
 interface ScheduleJson {
   id: string;
@@ -56,19 +45,13 @@ async function schedules(page: Page): Promise<ScheduleJson[]> {
 }
 
 describeBrowser('polls in the dashboard', () => {
-  beforeAll(async () => {
-    server = await startDashboardHub();
-    browser = await launchBrowser();
+  const session = useDashboardSession(async (s) => {
+    server = s.server;
     const customer = server.demo.customerTenantId;
     viewer = await server.hub.user({ [customer]: 'viewer' }, { email: 'poll.viewer@example.test' });
     operator = await server.hub.user({ [customer]: 'operator' }, { email: 'poll.operator@example.test' });
-  }, 240_000);
-
-  afterAll(async () => {
-    for (const p of pages) await p.close().catch(() => undefined);
-    await browser?.close();
-    await server?.close();
   });
+  const newPage = session.newPage;
 
   it('an admin adds a poll of sysUpTime.0 from the device page, then disables, edits and deletes it', async () => {
     const { page, problems } = await newPage();
