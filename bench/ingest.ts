@@ -17,7 +17,11 @@
  * in SLICES turns, taking turns at going first. Samples (the time-partitioned table) are
  * measured the same way.
  *
- *   node --conditions=source --import tsx bench/ingest.ts [rows] [batches in flight]
+ * With AGENTS > 1 (third argument), that many agents of the one tenant share the devices and
+ * the rows, each with its own MQTT client and window, all publishing at once; the reference then
+ * runs as many statements at a time as all the windows together.
+ *
+ *   node --conditions=source --import tsx bench/ingest.ts [rows] [batches in flight] [agents]
  */
 import type { MqttClient } from 'mqtt';
 import { messageFor, parseTopic, type ResultRecord, type SampleRecord, uuidv7 } from '@drm/protocol';
@@ -37,6 +41,7 @@ const DEVICES = Math.min(1_000, ROWS);
 const BATCH = 500;
 /** The agent's outbox drain keeps at most 4 batches unacknowledged by default. */
 const IN_FLIGHT = Number(process.argv[3] ?? 4);
+const AGENTS = Number(process.argv[4] ?? 1);
 const ACK_TIMEOUT_MS = 60_000;
 const SLICES = 10;
 
@@ -56,21 +61,21 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
   await Promise.all(Array.from({ length: width }, worker));
 }
 
-async function addDevices(hub: TestHub, agent: TestAgent): Promise<string[]> {
+async function addDevices(hub: TestHub, agent: TestAgent, count: number, n: number): Promise<string[]> {
   const cred = await hub.call(agent.admin.token, 'POST', `${agent.base}/credentials`, {
-    name: 'bench',
+    name: `bench-${n}`,
     kind: 'snmp-community',
     version: '2c',
     community: 'bench-community',
   });
   if (cred.statusCode !== 201) throw new Error(`credential: ${cred.body}`);
   const ids: string[] = [];
-  await pool([...Array(DEVICES).keys()], 8, async (i) => {
+  await pool([...Array(count).keys()], 8, async (i) => {
     const res = await hub.call(agent.admin.token, 'POST', `${agent.base}/devices`, {
       siteId: agent.siteId,
       agentId: agent.agentId,
-      name: `edge-${i}`,
-      address: `10.${i >> 8}.${i & 255}.1`,
+      name: `edge-${n}-${i}`,
+      address: `10.${n}.${i >> 8}.${i & 255}`,
       snmp: { version: '2c', port: 161, credentialId: cred.json().id },
     });
     if (res.statusCode !== 201) throw new Error(`device: ${res.body}`);
@@ -216,12 +221,12 @@ async function publishAll(
   return ms;
 }
 
-async function rawResults(db: Db, agent: TestAgent, rows: ResultRecord[]): Promise<number> {
+async function rawResults(db: Db, agent: TestAgent, rows: ResultRecord[], width: number): Promise<number> {
   const chunks = Array.from({ length: Math.ceil(rows.length / RAW_BATCH) }, (_, i) =>
     rows.slice(i * RAW_BATCH, (i + 1) * RAW_BATCH),
   );
   const start = performance.now();
-  await pool(chunks, IN_FLIGHT, async (chunk) => {
+  await pool(chunks, width, async (chunk) => {
     await db.withTenant(agent.tenantId, (q) =>
       q.query(
         `INSERT INTO job_results (tenant_id, id, job_id, device_id, agent_id, status, started_at, finished_at,
@@ -281,34 +286,73 @@ function report(label: string, rows: number, hubMs: number, rawMs: number): void
   );
 }
 
+/** One agent of the run: its identity, MQTT link, devices and the jobs over them. */
+interface Sender {
+  agent: TestAgent;
+  link: Link;
+  devices: string[];
+  hubJobs: string[];
+  rawJobs: string[];
+}
+
+/** Each agent publishes its own rows of `rows` (told apart by device), all agents at once. */
+async function publishFromAll(senders: Sender[], rows: (ResultRecord | SampleRecord)[]): Promise<number> {
+  const start = performance.now();
+  await Promise.all(
+    senders.map((s) => {
+      const mine = new Set(s.devices);
+      return publishAll(
+        s.link,
+        s.agent,
+        rows.filter((r) => mine.has(r.deviceId)),
+      );
+    }),
+  );
+  return performance.now() - start;
+}
+
 const setupStart = performance.now();
 const hub = await createTestHub();
-let link: Link | undefined;
+const senders: Sender[] = [];
 try {
-  const agent = await enrollAgent(hub);
-  const devices = await addDevices(hub, agent);
-  link = await online(`mqtt://127.0.0.1:${hub.app.mqtt.port}`, agent);
+  const first = await enrollAgent(hub);
+  const perAgent = Math.ceil(DEVICES / AGENTS);
   const jobsPerSet = Math.ceil(ROWS / DEVICES);
-  const hubJobs = await createJobs(hub, agent, link, devices, jobsPerSet);
-  const rawJobs = await createJobs(hub, agent, link, devices, jobsPerSet);
+  for (let n = 0; n < AGENTS; n++) {
+    const agent = n === 0 ? first : await enrollAgent(hub, first);
+    const devices = await addDevices(hub, agent, perAgent, n);
+    const link = await online(`mqtt://127.0.0.1:${hub.app.mqtt.port}`, agent);
+    const hubJobs = await createJobs(hub, agent, link, devices, jobsPerSet);
+    const rawJobs = await createJobs(hub, agent, link, devices, jobsPerSet);
+    senders.push({ agent, link, devices, hubJobs, rawJobs });
+  }
   // What the hub is meant to do at start-up and daily: this month's and next month's partitions.
   await hub.db.asOwner((q) => q.query('SELECT drm_ensure_sample_partitions(current_date, 2)'));
   // Statistics as autovacuum keeps them in a running system; the set-up grew these tables from
   // nothing within a minute or two.
   await hub.db.asOwner((q) => q.query('ANALYZE job_targets, jobs, job_results, devices, samples'));
+  const rows = perAgent * jobsPerSet * AGENTS;
   console.log(
-    `${ROWS} rows, ${DEVICES} devices, ${jobsPerSet} jobs per set, ${BATCH} items per message, ` +
-      `${IN_FLIGHT} in flight; set-up ${((performance.now() - setupStart) / 1000).toFixed(1)} s`,
+    `${rows} rows, ${AGENTS} agent(s) of one tenant with ${perAgent} devices each, ${jobsPerSet} jobs ` +
+      `per agent and set, ${BATCH} items per message, ${IN_FLIGHT} in flight per agent; set-up ` +
+      `${((performance.now() - setupStart) / 1000).toFixed(1)} s`,
   );
 
-  const hubRows = results(hubJobs, devices, ROWS);
-  const rawRows = results(rawJobs, devices, ROWS);
+  // Interleaved by agent, so every slice of the turns holds rows of every agent.
+  const interleave = <T>(lists: T[][]) =>
+    Array.from({ length: Math.max(...lists.map((l) => l.length)) }, (_, i) => lists.map((l) => l[i]))
+      .flat()
+      .filter((x): x is T => x !== undefined);
+  const hubRows = interleave(senders.map((s) => results(s.hubJobs, s.devices, rows / AGENTS)));
+  const rawRows = interleave(senders.map((s) => results(s.rawJobs, s.devices, rows / AGENTS)));
+  const { agent } = senders[0]!;
   const [hubMs, rawMs] = await alternate(
     hubRows,
     rawRows,
-    (rows) => publishAll(link as Link, agent, rows),
-    (rows) => rawResults(hub.db, agent, rows),
+    (slice) => publishFromAll(senders, slice),
+    (slice) => rawResults(hub.db, agent, slice, IN_FLIGHT * AGENTS),
   );
+  const hubJobs = senders.flatMap((s) => s.hubJobs);
   const stored = await count(
     hub.db,
     'SELECT count(*)::int AS n FROM job_results WHERE job_id = ANY($1::uuid[])',
@@ -319,17 +363,18 @@ try {
     "SELECT count(*)::int AS n FROM job_targets WHERE job_id = ANY($1::uuid[]) AND status = 'succeeded'",
     [hubJobs],
   );
-  if (stored !== ROWS || done !== ROWS) throw new Error(`stored ${stored}, targets succeeded ${done}`);
-  report('results', ROWS, hubMs, rawMs);
+  if (stored !== rows || done !== rows) throw new Error(`stored ${stored}, targets succeeded ${done}`);
+  report('results', rows, hubMs, rawMs);
 
+  const allDevices = senders.flatMap((s) => s.devices);
   const [hubSampleMs, rawSampleMs] = await alternate(
-    samples(devices, ROWS),
-    samples(devices, ROWS),
-    (rows) => publishAll(link as Link, agent, rows),
-    (rows) => rawSampleInsert(hub.db, agent.tenantId, rows, IN_FLIGHT),
+    samples(allDevices, rows),
+    samples(allDevices, rows),
+    (slice) => publishFromAll(senders, slice),
+    (slice) => rawSampleInsert(hub.db, agent.tenantId, slice, IN_FLIGHT * AGENTS),
   );
-  report('samples', ROWS, hubSampleMs, rawSampleMs);
+  report('samples', rows, hubSampleMs, rawSampleMs);
 } finally {
-  link?.client.end(true);
+  for (const s of senders) s.link.client.end(true);
   await hub.close();
 }
