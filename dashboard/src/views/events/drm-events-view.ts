@@ -13,6 +13,7 @@ import { routeUrl } from '../../lib/routes.js';
 import { base } from '../../styles.js';
 import '../../components/drm-error-panel.js';
 import '../shared/drm-event-list.js';
+import { filterSelect } from '../../lib/filter-select.js';
 
 const PAGE = 50;
 
@@ -111,20 +112,20 @@ export class DrmEventsView extends LitElement {
     const events = this.#events.value ? [...this.#events.value, ...this._more] : null;
     return html`<div class="page-head"><h1>Events</h1></div>
       <form class="filters" role="search" aria-label="Filter events" @submit=${(e: Event) => e.preventDefault()}>
-        <div class="field">
-          <label for="f-kind">Kind</label>
-          <select id="f-kind" @change=${(e: Event) => this.#filter({ kind: (e.target as HTMLSelectElement).value })}>
-            <option value="" ?selected=${!this.kind}>Any</option>
-            ${EventKind.options.map((k) => html`<option value=${k} ?selected=${k === this.kind}>${k}</option>`)}
-          </select>
-        </div>
-        <div class="field">
-          <label for="f-device">Device</label>
-          <select id="f-device" @change=${(e: Event) => this.#filter({ deviceId: (e.target as HTMLSelectElement).value })}>
-            <option value="" ?selected=${!this.deviceId}>Any</option>
-            ${devices.map((d) => html`<option value=${d.id} ?selected=${d.id === this.deviceId}>${d.name}</option>`)}
-          </select>
-        </div>
+        ${filterSelect({
+          id: 'f-kind',
+          label: 'Kind',
+          value: this.kind,
+          options: EventKind.options.map((k) => [k, k] as const),
+          onChange: (kind) => this.#filter({ kind }),
+        })}
+        ${filterSelect({
+          id: 'f-device',
+          label: 'Device',
+          value: this.deviceId,
+          options: devices.map((d) => [d.id, d.name] as const),
+          onChange: (deviceId) => this.#filter({ deviceId }),
+        })}
         <div class="field">
           <label for="f-since">Since</label>
           <input id="f-since" type="datetime-local" .value=${this._since} @change=${(e: Event) => (this._since = (e.target as HTMLInputElement).value)} />

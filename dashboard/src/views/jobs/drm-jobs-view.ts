@@ -15,6 +15,7 @@ import { routeUrl } from '../../lib/routes.js';
 import { base } from '../../styles.js';
 import '../../components/drm-error-panel.js';
 import '../shared/drm-job-list.js';
+import { filterSelect } from '../../lib/filter-select.js';
 
 const PAGE = 50;
 
@@ -131,13 +132,7 @@ export class DrmJobsView extends LitElement {
     options: [string, string][],
     key: 'status' | 'kind' | 'deviceId',
   ) {
-    return html`<div class="field">
-      <label for=${id}>${label}</label>
-      <select id=${id} @change=${(e: Event) => this.#filter({ [key]: (e.target as HTMLSelectElement).value })}>
-        <option value="" ?selected=${!value}>Any</option>
-        ${options.map(([v, text]) => html`<option value=${v} ?selected=${v === value}>${text}</option>`)}
-      </select>
-    </div>`;
+    return filterSelect({ id, label, value, options, onChange: (v) => this.#filter({ [key]: v }) });
   }
 
   override render() {

@@ -14,6 +14,7 @@ import { base } from '../../styles.js';
 import type { PollActionDetail } from '../shared/drm-poll-list.js';
 import '../../components/drm-error-panel.js';
 import '../shared/drm-poll-list.js';
+import { filterSelect } from '../../lib/filter-select.js';
 
 const PAGE = 50;
 
@@ -119,13 +120,7 @@ export class DrmPollsView extends LitElement {
   };
 
   #select(id: string, label: string, value: string, options: [string, string][], key: 'kind' | 'deviceId') {
-    return html`<div class="field">
-      <label for=${id}>${label}</label>
-      <select id=${id} @change=${(e: Event) => this.#filter({ [key]: (e.target as HTMLSelectElement).value })}>
-        <option value="" ?selected=${!value}>Any</option>
-        ${options.map(([v, text]) => html`<option value=${v} ?selected=${v === value}>${text}</option>`)}
-      </select>
-    </div>`;
+    return filterSelect({ id, label, value, options, onChange: (v) => this.#filter({ [key]: v }) });
   }
 
   #list(polls: ScheduleDto[], write: boolean) {
