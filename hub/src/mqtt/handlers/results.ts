@@ -7,7 +7,7 @@ import type {
   TargetStatus,
 } from '@drm/protocol';
 import type { Queryable } from '../../db/types.js';
-import { recomputeJobStatus } from '../../modules/jobs/service.js';
+import { canTransition, recomputeJobStatus } from '../../modules/jobs/service.js';
 import * as repo from '../ingest/repo.js';
 import type { InboundContext, InboundHandler } from '../types.js';
 import type { HandlerDeps } from './deps.js';
@@ -71,7 +71,7 @@ async function claimTargets(q: Queryable, tenantId: string, batch: Batch): Promi
   const jobsMoved = new Set<string>();
   for (const t of found) {
     const claim = claims.get(pairKey(t.jobId, t.deviceId))!;
-    if (t.agentId?.toLowerCase() === agentId && repo.movesForward(t.was, claim.to)) {
+    if (t.agentId?.toLowerCase() === agentId && canTransition(t.was, claim.to)) {
       jobsMoved.add(t.jobId.toLowerCase());
     }
   }

@@ -1,5 +1,6 @@
 import type { ResultError, ResultRecord, SampleRecord, TargetStatus, TrapEvent } from '@drm/protocol';
 import type { Queryable } from '../../db/types.js';
+import { canTransition } from '../../modules/jobs/transitions.js';
 
 /*
  * Batched SQL for ingestion. Rows go in as one jsonb array expanded by jsonb_to_recordset: a
@@ -71,18 +72,11 @@ export async function claimTargets(
   const moves = found.flatMap((t) => {
     const claim = claimOf.get(keyOf(t));
     const owned = claim && t.agentId?.toLowerCase() === claim.agentId.toLowerCase();
-    return owned && movesForward(t.was, claim.to) ? [claim] : [];
+    return owned && canTransition(t.was, claim.to) ? [claim] : [];
   });
   await moveTargets(q, tenantId, moves);
   return found;
 }
-
-/** Whether `moveTargets` (and `claimTargets`) move a target from `was` to `to`. */
-export function movesForward(was: TargetStatus, to: TargetStatus): boolean {
-  return stage(was) < 3 && stage(to) > stage(was);
-}
-
-const stage = (s: TargetStatus) => (s === 'queued' ? 0 : s === 'dispatched' ? 1 : s === 'running' ? 2 : 3);
 
 /** Where a target goes, with the times and error its result reports. */
 export interface TargetMove {
