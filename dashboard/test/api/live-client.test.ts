@@ -98,10 +98,19 @@ async function startFakeHub(): Promise<FakeHub> {
   return hub;
 }
 
+/**
+ * Polls `check` until it holds. Past the deadline it lets pending I/O run once more before it
+ * gives up: after the process was starved of CPU for a while (a loaded CI machine), the timer
+ * runs before the socket data that arrived meanwhile, and would fail a check that is about to hold.
+ */
 async function until(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > end) {
+      await new Promise((r) => setImmediate(r));
+      if (check()) return;
+      throw new Error(`timed out waiting for ${what}`);
+    }
     await new Promise((r) => setTimeout(r, 10));
   }
 }
