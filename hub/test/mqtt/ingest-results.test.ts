@@ -361,7 +361,7 @@ describe('results', () => {
   });
   // Two connections: the embedded engine has one, so nothing can change a row under a lock wait.
   it.skipIf(!process.env.TEST_DATABASE_URL)(
-    'ends a target that another transaction moved while the batch waited for its lock',
+    'ends a target that another transaction moved while the batch waited for it',
     async () => {
       const f = await fixture();
       const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);
@@ -389,6 +389,39 @@ describe('results', () => {
       await delivery;
       expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.snmpDev)?.status).toBe('succeeded');
       expect(await jobOf(hub.db, f.tenantId, jobId)).toMatchObject({ status: 'succeeded', doneTargets: 1 });
+    },
+  );
+
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    'keeps a target cancelled while the batch waited for it, and still stores the result',
+    async () => {
+      const f = await fixture();
+      const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);
+      let release!: () => void;
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let cancelled!: () => void;
+      const isCancelled = new Promise<void>((r) => {
+        cancelled = r;
+      });
+      const other = hub.db.withTenant(f.tenantId, async (q) => {
+        await q.query("UPDATE job_targets SET status = 'cancelled', finished_at = now() WHERE job_id = $1", [
+          jobId,
+        ]);
+        cancelled();
+        await held;
+      });
+      await isCancelled;
+      const item = result(jobId, f.snmpDev);
+      const delivery = mqtt.deliver('results', agentA(f), { items: [item] });
+      await new Promise((r) => setTimeout(r, 300));
+      release();
+      await other;
+      await delivery;
+      expect(lastAck(f.agentA)?.committed).toEqual([item.id]);
+      expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.snmpDev)?.status).toBe('cancelled');
+      expect(await resultRows(f, jobId)).toBe(1);
     },
   );
 });

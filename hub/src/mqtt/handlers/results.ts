@@ -7,7 +7,7 @@ import type {
   TargetStatus,
 } from '@drm/protocol';
 import type { Queryable } from '../../db/types.js';
-import { canTransition, recomputeJobStatus } from '../../modules/jobs/service.js';
+import { recomputeJobStatus } from '../../modules/jobs/service.js';
 import * as repo from '../ingest/repo.js';
 import type { InboundContext, InboundHandler } from '../types.js';
 import type { HandlerDeps } from './deps.js';
@@ -45,13 +45,15 @@ function uniqueById(items: readonly ResultItem[]): ResultItem[] {
 
 /**
  * Only targets that exist in this tenant and were dispatched to the sending agent take its
- * results. The batch's targets are locked and moved here, first (`claimTargets`): a whole
- * result moves its target to its end status, a part to `running` (the last part ends it, in
- * `settleParts`). Narrows `batch.results` to the authorized ones; returns the jobs whose
- * targets moved.
+ * results. The batch's targets are moved here, first: a whole result moves its target to its
+ * end status, a part to `running` (the last part ends it, in `settleParts`). When every claim
+ * moved its target, all were the sender's; otherwise the targets are looked up to tell a
+ * replay (a target already where the result would move it) from a target that does not exist
+ * or is another agent's. Narrows `batch.results` to the authorized ones; returns the jobs
+ * whose targets moved.
  */
 async function claimTargets(q: Queryable, tenantId: string, batch: Batch): Promise<Set<string>> {
-  const claims = new Map<string, repo.TargetClaim>();
+  const claims = new Map<string, repo.TargetMove>();
   for (const r of batch.results) {
     const key = pairKey(r.jobId, r.deviceId);
     // A whole result's move wins over a part's.
@@ -59,22 +61,19 @@ async function claimTargets(q: Queryable, tenantId: string, batch: Batch): Promi
     claims.set(key, {
       jobId: r.jobId,
       deviceId: r.deviceId,
-      agentId: batch.ctx.agentId,
       to: r.part ? 'running' : targetStatusOf(r.status, r.error),
       startedAt: r.startedAt,
       ...(!r.part && { finishedAt: r.finishedAt, error: r.error }),
     });
   }
-  const found = await repo.claimTargets(q, tenantId, [...claims.values()]);
   const agentId = batch.ctx.agentId.toLowerCase();
-  const ownerOf = new Map(found.map((t) => [pairKey(t.jobId, t.deviceId), t.agentId?.toLowerCase()]));
-  const jobsMoved = new Set<string>();
-  for (const t of found) {
-    const claim = claims.get(pairKey(t.jobId, t.deviceId))!;
-    if (t.agentId?.toLowerCase() === agentId && canTransition(t.was, claim.to)) {
-      jobsMoved.add(t.jobId.toLowerCase());
-    }
-  }
+  const moved = await repo.moveTargets(q, tenantId, [...claims.values()], agentId);
+  const jobsMoved = new Set(moved.keys());
+  let movedCount = 0;
+  for (const n of moved.values()) movedCount += n;
+  if (movedCount === claims.size) return jobsMoved;
+  const owners = await repo.targetOwners(q, tenantId, [...claims.values()]);
+  const ownerOf = new Map(owners.map((t) => [pairKey(t.jobId, t.deviceId), t.agentId?.toLowerCase()]));
   batch.results = batch.results.filter((r) => {
     const key = pairKey(r.jobId, r.deviceId);
     const reason = !ownerOf.has(key)
@@ -102,13 +101,13 @@ async function authorizeSamples(q: Queryable, tenantId: string, batch: Batch): P
 }
 
 /**
- * Ends the targets whose split results are complete with the parts newly stored: once every
- * part of a result is stored, its target ends as the result did. Returns the jobs whose
- * targets moved.
+ * Ends the targets whose split results are complete with the parts of this batch stored: once
+ * every part of a result is stored, its target ends as the result did (a replayed last part
+ * finds its target already ended, and moves nothing). Returns the jobs whose targets moved.
  */
-async function settleParts(q: Queryable, tenantId: string, fresh: ResultRecord[]): Promise<string[]> {
+async function settleParts(q: Queryable, tenantId: string, results: ResultRecord[]): Promise<string[]> {
   const groups = new Map<string, repo.PartGroup & { status: ResultRecord['status'] }>();
-  for (const r of fresh) {
+  for (const r of results) {
     if (!r.part) continue;
     const times = { startedAt: r.startedAt, finishedAt: r.finishedAt };
     const group = { jobId: r.jobId, deviceId: r.deviceId, count: r.part.count, ...times, status: r.status };
@@ -128,7 +127,7 @@ async function settleParts(q: Queryable, tenantId: string, fresh: ResultRecord[]
       error: p.error,
     });
   }
-  return repo.moveTargets(q, tenantId, moves);
+  return [...(await repo.moveTargets(q, tenantId, moves)).keys()];
 }
 
 /** One `results` message on its way through its transaction. */
@@ -156,25 +155,19 @@ async function ingestBatch(q: Queryable, tenantId: string, batch: Batch): Promis
   const jobsMoved = await claimTargets(q, tenantId, batch);
   await authorizeSamples(q, tenantId, batch);
   const { agentId, receivedAt } = batch.ctx;
-  const insertedResults = await repo.insertResults(
-    q,
-    tenantId,
-    batch.results.map((record) => ({ record, agentId, receivedAt })),
-  );
+  const insertedResults = await repo.insertResults(q, tenantId, agentId, receivedAt, batch.results);
   const insertedSamples = await repo.insertSamples(q, tenantId, batch.samples);
-  const isNew = (set: Set<string>) => (item: { id: string }) => set.has(item.id.toLowerCase());
-  const freshResults = batch.results.filter(isNew(insertedResults));
-  for (const jobId of await settleParts(q, tenantId, freshResults)) jobsMoved.add(jobId.toLowerCase());
+  for (const jobId of await settleParts(q, tenantId, batch.results)) jobsMoved.add(jobId.toLowerCase());
   // Each job once, in id order: the order every writer locks job rows in.
   const jobsChanged = [...jobsMoved].sort();
   for (const jobId of jobsChanged) await recomputeJobStatus(q, tenantId, jobId);
   const refused = new Set(batch.rejected.map((r) => r.id));
-  const freshSamples = batch.samples.filter(isNew(insertedSamples));
+  const freshSamples = batch.samples.filter((s) => insertedSamples.has(s.id.toLowerCase()));
   return {
     // Already-stored ids are committed too: the agent lost our earlier ack and must still delete them.
     committed: batch.items.filter((item) => !refused.has(item.id)).map((item) => item.id),
     rejected: batch.rejected,
-    inserted: { results: freshResults.length, samples: freshSamples.length },
+    inserted: { results: insertedResults, samples: freshSamples.length },
     accepted: { results: batch.results.length, samples: batch.samples.length },
     jobsChanged,
     samplesStored: freshSamples,

@@ -1,6 +1,5 @@
 import type { ResultError, ResultRecord, SampleRecord, TargetStatus, TrapEvent } from '@drm/protocol';
 import type { Queryable } from '../../db/types.js';
-import { canTransition } from '../../modules/jobs/transitions.js';
 
 /*
  * Batched SQL for ingestion. Rows go in as one jsonb array expanded by jsonb_to_recordset: a
@@ -22,62 +21,6 @@ function json(rows: unknown): string {
   );
 }
 
-/** A result's claim on its target: who sends it, and where it moves the target. */
-export interface TargetClaim extends TargetMove {
-  agentId: string;
-}
-
-/** A claimed target as it was found, locked: its agent and its status before the move. */
-export interface ClaimedTarget {
-  jobId: string;
-  deviceId: string;
-  agentId: string | null;
-  was: TargetStatus;
-}
-
-/**
- * Locks the targets of a batch of results, then moves those whose claimant is the target's
- * agent, as `moveTargets` does. Two statements, not one: a statement sees the rows as they
- * were when it began, so a row another transaction changed while this one waited for its lock
- * would be locked in its new version and then not found by an update in the same statement.
- *
- * The lock finds each target by its own primary-key lookup (the LIMIT keeps the planner from
- * turning the lateral subquery into a join that may hash every target of the tenant), in key
- * order (the claims are sorted here; the order every writer of several job_targets rows locks
- * them in). Returns every target found, with its agent and its status before the move: a claim
- * without a row names a target that does not exist in the tenant, one whose `agentId` differs
- * from the claimant's was refused.
- */
-export async function claimTargets(
-  q: Queryable,
-  tenantId: string,
-  claims: readonly TargetClaim[],
-): Promise<ClaimedTarget[]> {
-  if (claims.length === 0) return [];
-  // Lower-case uuid text sorts as the uuids do in PostgreSQL (byte order).
-  const keyOf = (c: { jobId: string; deviceId: string }) =>
-    `${c.jobId.toLowerCase()}/${c.deviceId.toLowerCase()}`;
-  const sorted = [...claims].sort((a, b) => (keyOf(a) < keyOf(b) ? -1 : keyOf(a) > keyOf(b) ? 1 : 0));
-  const { rows: found } = await q.query<ClaimedTarget>(
-    `SELECT t.job_id AS "jobId", t.device_id AS "deviceId", t.agent_id AS "agentId", t.status AS was
-       FROM unnest($2::uuid[], $3::uuid[]) WITH ORDINALITY AS k(job_id, device_id, n)
-      CROSS JOIN LATERAL (
-            SELECT job_id, device_id, agent_id, status FROM job_targets
-             WHERE tenant_id = $1 AND job_id = k.job_id AND device_id = k.device_id
-             LIMIT 1 FOR UPDATE) AS t
-      ORDER BY k.n`,
-    [tenantId, sorted.map((c) => c.jobId), sorted.map((c) => c.deviceId)],
-  );
-  const claimOf = new Map(sorted.map((c) => [keyOf(c), c]));
-  const moves = found.flatMap((t) => {
-    const claim = claimOf.get(keyOf(t));
-    const owned = claim && t.agentId?.toLowerCase() === claim.agentId.toLowerCase();
-    return owned && canTransition(t.was, claim.to) ? [claim] : [];
-  });
-  await moveTargets(q, tenantId, moves);
-  return found;
-}
-
 /** Where a target goes, with the times and error its result reports. */
 export interface TargetMove {
   jobId: string;
@@ -88,49 +31,74 @@ export interface TargetMove {
   error?: ResultError | null | undefined;
 }
 
-/** Stage of a status, as `canTransition` ranks them: a target only moves to a higher stage. */
-const STAGE_SQL = (status: string) =>
-  `CASE ${status} WHEN 'queued' THEN 0 WHEN 'dispatched' THEN 1 WHEN 'running' THEN 2 ELSE 3 END`;
+const keyOf = (c: { jobId: string; deviceId: string }) =>
+  `${c.jobId.toLowerCase()}/${c.deviceId.toLowerCase()}`;
 
 /**
- * Applies many target moves in one statement, each exactly as `applyTargetTransition` would
- * (forward only, never out of a terminal status; a terminal move sets finished_at, a move to
- * running sets started_at; an error given replaces the stored one). The rows must already be
- * locked by this transaction (`lockTargets`). As there, each target is found by its own
- * primary-key lookup, and updated through the ctid that lookup returns (a TID scan), so no
- * plan ever scans the tenant's targets. Returns the jobs whose targets moved, sorted.
+ * Applies many target moves in one statement (`drm_move_targets`, migration
+ * schema/006_target_moves.sql): forward only, never out of a terminal status, as
+ * `canTransition` says; a terminal move sets finished_at, a move to running sets started_at;
+ * an error given replaces the stored one. With `agentId`, only that agent's targets move.
+ *
+ * No lock is taken first: the update re-checks a row that another transaction changed while
+ * it waited, so a target moved meanwhile is still moved on from where it is now. The moves are
+ * sorted here by job, then device, the order every writer of several targets locks them in.
+ * Returns how many targets of each job moved.
  */
 export async function moveTargets(
   q: Queryable,
   tenantId: string,
   moves: readonly TargetMove[],
-): Promise<string[]> {
-  if (moves.length === 0) return [];
-  const rows = moves.map((m) => ({
-    job_id: m.jobId,
-    device_id: m.deviceId,
-    status: m.to,
-    started_at: m.startedAt,
-    finished_at: m.finishedAt ?? null,
-    error: m.error ?? null,
+  agentId: string | null = null,
+): Promise<Map<string, number>> {
+  if (moves.length === 0) return new Map();
+  // Lower-case uuid text sorts as the uuids do in PostgreSQL (byte order). Each key is made
+  // once, not in every comparison.
+  const keyed = moves.map((m) => ({ key: keyOf(m), m }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const fields = keyed.map(({ m: { jobId, deviceId, to, startedAt, finishedAt, error } }) => ({
+    jobId,
+    deviceId,
+    to,
+    startedAt,
+    finishedAt,
+    error,
   }));
-  const { rows: moved } = await q.query<{ jobId: string }>(
-    `UPDATE job_targets t SET
-        status = m.status,
-        started_at = COALESCE(m.started_at, t.started_at, CASE WHEN m.status = 'running' THEN now() END),
-        finished_at = CASE WHEN ${STAGE_SQL('m.status')} = 3 THEN COALESCE(m.finished_at, now()) ELSE t.finished_at END,
-        error = COALESCE(m.error, t.error)
-       FROM jsonb_to_recordset($2::jsonb) AS m(job_id uuid, device_id uuid, status text,
-            started_at timestamptz, finished_at timestamptz, error jsonb)
-      CROSS JOIN LATERAL (
-            SELECT ctid FROM job_targets
-             WHERE tenant_id = $1 AND job_id = m.job_id AND device_id = m.device_id LIMIT 1) AS k
-      WHERE t.ctid = k.ctid
-        AND ${STAGE_SQL('t.status')} < 3 AND ${STAGE_SQL('m.status')} > ${STAGE_SQL('t.status')}
-      RETURNING t.job_id AS "jobId"`,
-    [tenantId, json(rows)],
+  const { rows } = await q.query<{ jobId: string; moved: number }>(
+    'SELECT job_id AS "jobId", moved FROM drm_move_targets($1, $2, $3::jsonb)',
+    [tenantId, agentId, json(fields)],
   );
-  return [...new Set(moved.map((r) => r.jobId))].sort();
+  return new Map(rows.map((r) => [r.jobId.toLowerCase(), r.moved]));
+}
+
+/** A target as stored: the agent it was dispatched to. */
+export interface TargetOwner {
+  jobId: string;
+  deviceId: string;
+  agentId: string | null;
+}
+
+/**
+ * The targets among `keys` that exist in the tenant, with their agents; each found by its own
+ * primary-key lookup (the LIMIT keeps the planner from turning the lateral subquery into a
+ * join that may hash every target of the tenant). Nothing is locked.
+ */
+export async function targetOwners(
+  q: Queryable,
+  tenantId: string,
+  keys: readonly { jobId: string; deviceId: string }[],
+): Promise<TargetOwner[]> {
+  if (keys.length === 0) return [];
+  const { rows } = await q.query<TargetOwner>(
+    `SELECT t.job_id AS "jobId", t.device_id AS "deviceId", t.agent_id AS "agentId"
+       FROM unnest($2::uuid[], $3::uuid[]) AS k(job_id, device_id)
+      CROSS JOIN LATERAL (
+            SELECT job_id, device_id, agent_id FROM job_targets
+             WHERE tenant_id = $1 AND job_id = k.job_id AND device_id = k.device_id
+             LIMIT 1) AS t`,
+    [tenantId, keys.map((k) => k.jobId), keys.map((k) => k.deviceId)],
+  );
+  return rows;
 }
 
 /** The devices among `ids` that belong to `agentId` in the tenant. */
@@ -148,48 +116,29 @@ export async function agentDevices(
   return new Set(rows.map((r) => r.id));
 }
 
-/** A result record with who sent it and when the hub received it. */
-export interface ReceivedResult {
-  record: ResultRecord;
-  agentId: string;
-  receivedAt: Date;
-}
-
-/** Inserts result records, skipping ids already stored; returns the ids inserted now (lower case). */
+/**
+ * Inserts result records as the agent sent them (the records themselves are the JSON rows),
+ * skipping ids already stored; returns how many were new.
+ */
 export async function insertResults(
   q: Queryable,
   tenantId: string,
-  received: readonly ReceivedResult[],
-): Promise<Set<string>> {
-  if (received.length === 0) return new Set();
-  const rows = received.map(({ record: r, agentId, receivedAt }) => ({
-    id: r.id,
-    job_id: r.jobId,
-    device_id: r.deviceId,
-    agent_id: agentId,
-    status: r.status,
-    started_at: r.startedAt,
-    finished_at: r.finishedAt,
-    received_at: receivedAt,
-    varbinds: r.varbinds,
-    tr181: r.tr181,
-    error: r.error,
-    part_index: r.part?.index,
-    part_count: r.part?.count,
-  }));
-  const { rows: inserted } = await q.query<{ id: string }>(
+  agentId: string,
+  receivedAt: Date,
+  records: readonly ResultRecord[],
+): Promise<number> {
+  if (records.length === 0) return 0;
+  const { rowCount } = await q.query(
     `INSERT INTO job_results (tenant_id, id, job_id, device_id, agent_id, status, started_at, finished_at,
                               received_at, varbinds, tr181, error, part_index, part_count)
-     SELECT $1, r.id, r.job_id, r.device_id, r.agent_id, r.status, r.started_at, r.finished_at,
-            r.received_at, r.varbinds, r.tr181, r.error, r.part_index, r.part_count
-       FROM jsonb_to_recordset($2::jsonb) AS r(id uuid, job_id uuid, device_id uuid, agent_id uuid, status text,
-            started_at timestamptz, finished_at timestamptz, received_at timestamptz, varbinds jsonb, tr181 jsonb,
-            error jsonb, part_index integer, part_count integer)
-     ON CONFLICT (tenant_id, id) DO NOTHING
-     RETURNING id`,
-    [tenantId, json(rows)],
+     SELECT $1, r.id, r."jobId", r."deviceId", $2, r.status, r."startedAt", r."finishedAt", $3,
+            r.varbinds, r.tr181, r.error, (r.part ->> 'index')::integer, (r.part ->> 'count')::integer
+       FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, "jobId" uuid, "deviceId" uuid, status text,
+            "startedAt" timestamptz, "finishedAt" timestamptz, varbinds jsonb, tr181 jsonb, error jsonb, part jsonb)
+     ON CONFLICT (tenant_id, id) DO NOTHING`,
+    [tenantId, agentId, receivedAt.toISOString(), json(records)],
   );
-  return new Set(inserted.map((r) => r.id.toLowerCase()));
+  return rowCount;
 }
 
 /** Inserts poll samples, skipping ids already stored; returns the ids inserted now (lower case). */
