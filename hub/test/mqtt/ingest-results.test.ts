@@ -359,34 +359,48 @@ describe('results', () => {
     expect(broken.published).toEqual([]);
     expect(await resultRows(f, jobId)).toBe(0);
   });
+  /**
+   * Runs `change` in another transaction and keeps it open while `deliver` runs, for 300 ms,
+   * so the batch waits for the rows the change holds; then commits it and waits for both.
+   */
+  async function whileAnotherTransactionHolds(
+    tenantId: string,
+    change: [sql: string, params: unknown[]],
+    deliver: () => Promise<unknown>,
+  ): Promise<void> {
+    let release!: () => void;
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let changed!: () => void;
+    const isChanged = new Promise<void>((r) => {
+      changed = r;
+    });
+    const other = hub.db.withTenant(tenantId, async (q) => {
+      await q.query(...change);
+      changed();
+      await held;
+    });
+    await isChanged;
+    const delivery = deliver();
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await other;
+    await delivery;
+  }
+
   // Two connections: the embedded engine has one, so nothing can change a row under a lock wait.
   it.skipIf(!process.env.TEST_DATABASE_URL)(
     'ends a target that another transaction moved while the batch waited for it',
     async () => {
       const f = await fixture();
       const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);
-      let release!: () => void;
-      const held = new Promise<void>((r) => {
-        release = r;
-      });
-      let moved!: () => void;
-      const isMoved = new Promise<void>((r) => {
-        moved = r;
-      });
       // A progress message's move to running, not yet committed when the batch arrives.
-      const other = hub.db.withTenant(f.tenantId, async (q) => {
-        await q.query("UPDATE job_targets SET status = 'running', started_at = now() WHERE job_id = $1", [
-          jobId,
-        ]);
-        moved();
-        await held;
-      });
-      await isMoved;
-      const delivery = mqtt.deliver('results', agentA(f), { items: [result(jobId, f.snmpDev)] });
-      await new Promise((r) => setTimeout(r, 300));
-      release();
-      await other;
-      await delivery;
+      await whileAnotherTransactionHolds(
+        f.tenantId,
+        ["UPDATE job_targets SET status = 'running', started_at = now() WHERE job_id = $1", [jobId]],
+        () => mqtt.deliver('results', agentA(f), { items: [result(jobId, f.snmpDev)] }),
+      );
       expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.snmpDev)?.status).toBe('succeeded');
       expect(await jobOf(hub.db, f.tenantId, jobId)).toMatchObject({ status: 'succeeded', doneTargets: 1 });
     },
@@ -397,28 +411,12 @@ describe('results', () => {
     async () => {
       const f = await fixture();
       const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);
-      let release!: () => void;
-      const held = new Promise<void>((r) => {
-        release = r;
-      });
-      let cancelled!: () => void;
-      const isCancelled = new Promise<void>((r) => {
-        cancelled = r;
-      });
-      const other = hub.db.withTenant(f.tenantId, async (q) => {
-        await q.query("UPDATE job_targets SET status = 'cancelled', finished_at = now() WHERE job_id = $1", [
-          jobId,
-        ]);
-        cancelled();
-        await held;
-      });
-      await isCancelled;
       const item = result(jobId, f.snmpDev);
-      const delivery = mqtt.deliver('results', agentA(f), { items: [item] });
-      await new Promise((r) => setTimeout(r, 300));
-      release();
-      await other;
-      await delivery;
+      await whileAnotherTransactionHolds(
+        f.tenantId,
+        ["UPDATE job_targets SET status = 'cancelled', finished_at = now() WHERE job_id = $1", [jobId]],
+        () => mqtt.deliver('results', agentA(f), { items: [item] }),
+      );
       expect(lastAck(f.agentA)?.committed).toEqual([item.id]);
       expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.snmpDev)?.status).toBe('cancelled');
       expect(await resultRows(f, jobId)).toBe(1);
