@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ResultAck, uuidv7 } from '@drm/protocol';
-import type { Db } from '../../src/db/types.js';
+import type { Db, Queryable } from '../../src/db/types.js';
 import { registerIngestion } from '../../src/mqtt/ingest.js';
 import { createTestHub, type TestHub } from '../helpers/hub.js';
 import {
@@ -365,7 +365,7 @@ describe('results', () => {
    */
   async function whileAnotherTransactionHolds(
     tenantId: string,
-    change: [sql: string, params: unknown[]],
+    change: [sql: string, params: unknown[]] | ((q: Queryable) => Promise<unknown>),
     deliver: () => Promise<unknown>,
   ): Promise<void> {
     let release!: () => void;
@@ -377,7 +377,7 @@ describe('results', () => {
       changed = r;
     });
     const other = hub.db.withTenant(tenantId, async (q) => {
-      await q.query(...change);
+      await (typeof change === 'function' ? change(q) : q.query(...change));
       changed();
       await held;
     });
@@ -420,6 +420,38 @@ describe('results', () => {
       expect(lastAck(f.agentA)?.committed).toEqual([item.id]);
       expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.snmpDev)?.status).toBe('cancelled');
       expect(await resultRows(f, jobId)).toBe(1);
+    },
+  );
+
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    'ends a split result whose last parts are stored by two batches at once',
+    async () => {
+      const f = await fixture();
+      const walk = await queueJob(hub.db, f.tenantId, [f.snmpDev], {
+        kind: 'snmp.walk',
+        params: { oid: '1.3.6.1.2.1.2' },
+      });
+      const [first, second, third] = [0, 1, 2].map((index) =>
+        result(walk, f.snmpDev, { part: { index, count: 3 } }),
+      );
+      await mqtt.deliver('results', agentA(f), { items: [first] });
+      // The other batch as the hub runs it: its target held, its part stored, not yet committed.
+      await whileAnotherTransactionHolds(
+        f.tenantId,
+        async (q) => {
+          await q.query('SELECT 1 FROM job_targets WHERE job_id = $1 FOR UPDATE', [walk]);
+          await q.query(
+            `INSERT INTO job_results (tenant_id, id, job_id, device_id, agent_id, status, started_at, finished_at,
+                                      varbinds, part_index, part_count)
+             VALUES ($1, $2, $3, $4, $5, 'succeeded', $6, $7, '[]', 1, 3)`,
+            [f.tenantId, second!.id, walk, f.snmpDev, f.agentA, STARTED, FINISHED],
+          );
+        },
+        () => mqtt.deliver('results', agentA(f), { items: [third] }),
+      );
+      expect(await resultRows(f, walk)).toBe(3);
+      expect((await targetsOf(hub.db, f.tenantId, walk)).get(f.snmpDev)?.status).toBe('succeeded');
+      expect(await jobOf(hub.db, f.tenantId, walk)).toMatchObject({ status: 'succeeded', doneTargets: 1 });
     },
   );
 });

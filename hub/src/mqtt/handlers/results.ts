@@ -46,7 +46,8 @@ function uniqueById(items: readonly ResultItem[]): ResultItem[] {
 /**
  * Only targets that exist in this tenant and were dispatched to the sending agent take its
  * results. The batch's targets are moved here, first: a whole result moves its target to its
- * end status, a part to `running` (the last part ends it, in `settleParts`). When every claim
+ * end status, a part to `running` (the last part ends it, in `settleParts`; a batch with parts
+ * locks its targets before anything else, see `lockTargets`). When every claim
  * moved its target, all were the sender's; otherwise the targets are looked up to tell a
  * replay (a target already where the result would move it) from a target that does not exist
  * or is another agent's. Narrows `batch.results` to the authorized ones; returns the jobs
@@ -67,6 +68,7 @@ async function claimTargets(q: Queryable, tenantId: string, batch: Batch): Promi
     });
   }
   const agentId = batch.ctx.agentId.toLowerCase();
+  if (batch.results.some((r) => r.part)) await repo.lockTargets(q, tenantId, [...claims.values()]);
   const moved = await repo.moveTargets(q, tenantId, [...claims.values()], agentId);
   const jobsMoved = new Set(moved.keys());
   let movedCount = 0;

@@ -71,6 +71,33 @@ export async function moveTargets(
   return new Map(rows.map((r) => [r.jobId.toLowerCase(), r.moved]));
 }
 
+/**
+ * Locks these targets, in key order, each found by its own primary-key lookup. A batch with
+ * parts of split results takes this first: whether a result's last part is in is counted after
+ * the batch's own parts are stored, and two batches counting at once, each without the other's
+ * uncommitted part, would both leave the target running. With the lock, the later batch waits
+ * for the earlier one to commit and then counts its parts too. Locking every target of the
+ * batch here, before any move, keeps one lock order for the whole transaction.
+ */
+export async function lockTargets(
+  q: Queryable,
+  tenantId: string,
+  keys: readonly { jobId: string; deviceId: string }[],
+): Promise<void> {
+  if (keys.length === 0) return;
+  const sorted = keys.map((k) => ({ key: keyOf(k), k }));
+  sorted.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  await q.query(
+    `SELECT 1 FROM unnest($2::uuid[], $3::uuid[]) WITH ORDINALITY AS k(job_id, device_id, n)
+      CROSS JOIN LATERAL (
+            SELECT 1 FROM job_targets
+             WHERE tenant_id = $1 AND job_id = k.job_id AND device_id = k.device_id
+             LIMIT 1 FOR UPDATE) AS t
+      ORDER BY k.n`,
+    [tenantId, sorted.map((s) => s.k.jobId), sorted.map((s) => s.k.deviceId)],
+  );
+}
+
 /** A target as stored: the agent it was dispatched to. */
 export interface TargetOwner {
   jobId: string;
