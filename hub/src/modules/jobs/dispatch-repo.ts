@@ -166,16 +166,25 @@ export async function activeTargetsByAgent(
 
 /**
  * Jobs with work for an agent when it connects, oldest first: unreceipted targets that go to
- * it, or (for jobs whose cancel was requested) targets it may still hold.
+ * it, or (for jobs whose cancel was requested) targets it may still hold. A queued target
+ * goes to its device's agent, any other to the agent that got it (as `TARGET_AGENT` says).
+ * The search starts from the agent's devices and targets (their indexes), not from every job
+ * of the tenant: it runs whenever an agent connects, and all of them reconnect at once after
+ * a broker restart.
  */
 export async function jobsPendingForAgent(q: Queryable, agentId: string): Promise<string[]> {
   const { rows } = await q.query<{ id: string }>(
     `SELECT j.id FROM jobs j
-      WHERE EXISTS (
-        SELECT 1 FROM job_targets t JOIN devices d ON d.tenant_id = t.tenant_id AND d.id = t.device_id
-         WHERE t.tenant_id = j.tenant_id AND t.job_id = j.id AND ${TARGET_AGENT} = $1::uuid
-           AND (t.status = 'queued' OR (t.status = 'dispatched' AND t.receipted_at IS NULL)
-                OR (j.cancel_requested_at IS NOT NULL AND t.status IN ('dispatched', 'running'))))
+      WHERE (j.tenant_id, j.id) IN (
+              SELECT t.tenant_id, t.job_id
+                FROM devices d JOIN job_targets t ON t.tenant_id = d.tenant_id AND t.device_id = d.id
+               WHERE d.agent_id = $1::uuid AND t.status = 'queued'
+              UNION
+              SELECT t.tenant_id, t.job_id FROM job_targets t
+               WHERE t.agent_id = $1::uuid AND t.status IN ('dispatched', 'running')
+                 AND ((t.status = 'dispatched' AND t.receipted_at IS NULL)
+                      OR EXISTS (SELECT 1 FROM jobs c WHERE c.tenant_id = t.tenant_id AND c.id = t.job_id
+                                    AND c.cancel_requested_at IS NOT NULL)))
       ORDER BY j.created_at, j.id`,
     [agentId],
   );
