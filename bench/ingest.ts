@@ -6,10 +6,12 @@
  * from DATABASE_URL / TEST_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test),
  * migrated, and dropped at the end. One agent is enrolled with DEVICES devices; jobs with every
  * device as a target are created through the API, dispatched to the agent and receipted, so each
- * result row is one that the hub accepts. A plain MQTT client with the agent's credentials then
- * publishes `results` batches of 500 items (snmp.get results of three varbinds), with at most
- * IN_FLIGHT batches unacknowledged as the agent's outbox does, and waits for the hub's `ack`
- * of each; rows/s = rows / time from first publish to last ack.
+ * result row is one that the hub accepts. A plain MQTT client with the agent's credentials,
+ * in a worker thread of its own (`ingest-agent.ts`: an agent is another process, and its
+ * sending must not run on the hub's event loop), then publishes `results` batches of 500
+ * items (snmp.get results of three varbinds), with at most IN_FLIGHT batches unacknowledged as
+ * the agent's outbox does, and waits for the hub's `ack` of each; rows/s = rows / time from
+ * the start signal to the last ack (the messages are serialised before it).
  *
  * Reference: the same number of rows for a second, fresh set of jobs, inserted into
  * job_results by `INSERT … SELECT FROM unnest(…)` of 1,000 rows per statement and transaction,
@@ -23,9 +25,11 @@
  *
  *   node --conditions=source --import tsx bench/ingest.ts [rows] [batches in flight] [agents]
  */
+import { Worker } from 'node:worker_threads';
 import type { MqttClient } from 'mqtt';
 import { messageFor, parseTopic, type ResultRecord, type SampleRecord, uuidv7 } from '@drm/protocol';
 import type { Db } from '../hub/src/db/types.js';
+import type { AgentWorkerData, FromAgentWorker, ToAgentWorker } from './ingest-agent.js';
 import { RAW_BATCH, rawSampleInsert } from './raw-samples.js';
 import { createTestHub, type TestHub } from '../hub/test/helpers/hub.js';
 import {
@@ -50,7 +54,6 @@ process.env.TEST_DATABASE_URL ??= process.env.DATABASE_URL ?? 'postgres://postgr
 interface Link {
   client: MqttClient;
   dispatched: Set<string>;
-  acks: Map<string, (body: { committed: string[]; rejected?: unknown[] }) => void>;
 }
 
 async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
@@ -86,14 +89,10 @@ async function addDevices(hub: TestHub, agent: TestAgent, count: number, n: numb
 
 async function online(url: string, agent: TestAgent): Promise<Link> {
   const client = await connectAgent(url, agent, { clean: true });
-  const link: Link = { client, dispatched: new Set(), acks: new Map() };
+  const link: Link = { client, dispatched: new Set() };
   client.on('message', (topic, payload) => {
     const channel = parseTopic(topic)?.channel;
     if (channel === 'jobs') link.dispatched.add(JSON.parse(payload.toString()).body.jobId);
-    if (channel === 'ack') {
-      const ack = JSON.parse(payload.toString()).body;
-      link.acks.get(ack.batchId)?.(ack);
-    }
   });
   await client.subscribeAsync(
     (['jobs', 'config', 'ack', 'cancel'] as const).map((c) => topicOf(agent, c)),
@@ -183,42 +182,55 @@ function samples(devices: string[], rows: number): SampleRecord[] {
   }));
 }
 
-/** Publishes the items in batches with at most IN_FLIGHT unacknowledged; ms to the last ack. */
-async function publishAll(
-  link: Link,
-  agent: TestAgent,
-  items: (ResultRecord | SampleRecord)[],
-): Promise<number> {
+/** The `results` messages of `items`, BATCH items each, serialised as the agent sends them. */
+function batchesOf(items: (ResultRecord | SampleRecord)[]): { id: string; text: string }[] {
   const batches: { id: string; text: string }[] = [];
   for (let i = 0; i < items.length; i += BATCH) {
     const message = messageFor('results', { items: items.slice(i, i + BATCH) });
     batches.push({ id: message.id, text: JSON.stringify(message) });
   }
-  const topic = topicOf(agent, 'results');
-  let committed = 0;
-  const start = performance.now();
-  await pool(batches, IN_FLIGHT, async (batch) => {
-    const acked = new Promise<void>((resolve, reject) => {
-      link.acks.set(batch.id, (ack) => {
-        link.acks.delete(batch.id);
-        committed += ack.committed.length;
-        if (ack.rejected?.length) reject(new Error(`rejected: ${JSON.stringify(ack.rejected[0])}`));
-        else resolve();
-      });
-    });
-    await link.client.publishAsync(topic, batch.text, { qos: 1 });
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`no ack for batch ${batch.id} within ${ACK_TIMEOUT_MS} ms`)),
-        ACK_TIMEOUT_MS,
-      );
-    });
-    await Promise.race([acked, late]).finally(() => clearTimeout(timer));
+  return batches;
+}
+
+/** Starts an agent's sending side in its worker thread, connected in place of `link`. */
+async function startAgentWorker(url: string, agent: TestAgent, link: Link): Promise<Worker> {
+  await link.client.endAsync();
+  const data: AgentWorkerData = {
+    url,
+    clientId: agent.agentId,
+    username: agent.username,
+    password: agent.password,
+    resultsTopic: topicOf(agent, 'results'),
+    ackTopic: topicOf(agent, 'ack'),
+    statusTopic: topicOf(agent, 'status'),
+    statusPayload: statusPayload(agent, 'online'),
+    inFlight: IN_FLIGHT,
+    ackTimeoutMs: ACK_TIMEOUT_MS,
+  };
+  // A worker does not get the main thread's TypeScript loader; it registers its own first.
+  const entry = new URL('./ingest-agent.ts', import.meta.url).href;
+  const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); })`;
+  const worker = new Worker(boot, { eval: true, workerData: data });
+  await nextFrom(worker, 'ready');
+  return worker;
+}
+
+/** The next message of `type` from the worker; rejects on a failure it reports or its error. */
+function nextFrom<T extends FromAgentWorker['type']>(
+  worker: Worker,
+  type: T,
+): Promise<Extract<FromAgentWorker, { type: T }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (msg: FromAgentWorker) => {
+      if (msg.type !== type && msg.type !== 'failed') return;
+      worker.off('message', onMessage);
+      worker.off('error', reject);
+      if (msg.type === 'failed') reject(new Error(msg.error));
+      else resolve(msg as Extract<FromAgentWorker, { type: T }>);
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
   });
-  const ms = performance.now() - start;
-  if (committed !== items.length) throw new Error(`${committed} of ${items.length} committed`);
-  return ms;
 }
 
 async function rawResults(db: Db, agent: TestAgent, rows: ResultRecord[], width: number): Promise<number> {
@@ -293,22 +305,39 @@ interface Sender {
   devices: string[];
   hubJobs: string[];
   rawJobs: string[];
+  /** The agent's sending side, once set-up is done. */
+  worker?: Worker;
 }
 
-/** Each agent publishes its own rows of `rows` (told apart by device), all agents at once. */
+/**
+ * Each agent publishes its own rows of `rows` (told apart by device), all agents at once, each
+ * from its worker; ms from the start signal to the last agent's last ack. The messages are
+ * built and handed to the workers before the clock starts.
+ */
 async function publishFromAll(senders: Sender[], rows: (ResultRecord | SampleRecord)[]): Promise<number> {
-  const start = performance.now();
   await Promise.all(
     senders.map((s) => {
       const mine = new Set(s.devices);
-      return publishAll(
-        s.link,
-        s.agent,
-        rows.filter((r) => mine.has(r.deviceId)),
-      );
+      const loaded = nextFrom(s.worker!, 'loaded');
+      s.worker!.postMessage({
+        type: 'load',
+        batches: batchesOf(rows.filter((r) => mine.has(r.deviceId))),
+      } satisfies ToAgentWorker);
+      return loaded;
     }),
   );
-  return performance.now() - start;
+  const start = performance.now();
+  const done = await Promise.all(
+    senders.map((s) => {
+      const finished = nextFrom(s.worker!, 'done');
+      s.worker!.postMessage({ type: 'go' } satisfies ToAgentWorker);
+      return finished;
+    }),
+  );
+  const ms = performance.now() - start;
+  const committed = done.reduce((n, d) => n + d.committed, 0);
+  if (committed !== rows.length) throw new Error(`${committed} of ${rows.length} committed`);
+  return ms;
 }
 
 const setupStart = performance.now();
@@ -331,6 +360,10 @@ try {
   // Statistics as autovacuum keeps them in a running system; the set-up grew these tables from
   // nothing within a minute or two.
   await hub.db.asOwner((q) => q.query('ANALYZE job_targets, jobs, job_results, devices, samples'));
+  // Each agent now sends from its own thread, as it would from its own process.
+  for (const s of senders) {
+    s.worker = await startAgentWorker(`mqtt://127.0.0.1:${hub.app.mqtt.port}`, s.agent, s.link);
+  }
   const rows = perAgent * jobsPerSet * AGENTS;
   console.log(
     `${rows} rows, ${AGENTS} agent(s) of one tenant with ${perAgent} devices each, ${jobsPerSet} jobs ` +
@@ -375,6 +408,9 @@ try {
   );
   report('samples', rows, hubSampleMs, rawSampleMs);
 } finally {
-  for (const s of senders) s.link.client.end(true);
+  for (const s of senders) {
+    s.link.client.end(true);
+    s.worker?.postMessage({ type: 'close' } satisfies ToAgentWorker);
+  }
   await hub.close();
 }
