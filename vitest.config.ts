@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defaultClientConditions, defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
@@ -10,5 +11,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker less than the cores: a single worker on two cores, and the
+    // suite's files (mostly waiting on sockets, databases and browsers) then run one by one.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });
