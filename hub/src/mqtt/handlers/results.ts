@@ -24,8 +24,6 @@ interface BatchOutcome {
   samplesStored: SampleRecord[];
 }
 
-const pairKey = (jobId: string, deviceId: string) => `${jobId.toLowerCase()}/${deviceId.toLowerCase()}`;
-
 /** A failed result whose error says cancelled or expired ends the target in that status. */
 function targetStatusOf(status: ResultRecord['status'], error: ResultError | null | undefined): TargetStatus {
   if (status === 'failed' && (error?.code === 'cancelled' || error?.code === 'expired')) return error.code;
@@ -56,7 +54,7 @@ function uniqueById(items: readonly ResultItem[]): ResultItem[] {
 async function claimTargets(q: Queryable, tenantId: string, batch: Batch): Promise<Set<string>> {
   const claims = new Map<string, repo.TargetMove>();
   for (const r of batch.results) {
-    const key = pairKey(r.jobId, r.deviceId);
+    const key = repo.targetKey(r);
     // A whole result's move wins over a part's.
     if (claims.has(key) && (r.part || claims.get(key)!.to !== 'running')) continue;
     claims.set(key, {
@@ -68,16 +66,17 @@ async function claimTargets(q: Queryable, tenantId: string, batch: Batch): Promi
     });
   }
   const agentId = batch.ctx.agentId.toLowerCase();
-  if (batch.results.some((r) => r.part)) await repo.lockTargets(q, tenantId, [...claims.values()]);
-  const moved = await repo.moveTargets(q, tenantId, [...claims.values()], agentId);
+  const targets = [...claims.values()];
+  if (batch.results.some((r) => r.part)) await repo.lockTargets(q, tenantId, targets);
+  const moved = await repo.moveTargets(q, tenantId, targets, agentId);
   const jobsMoved = new Set(moved.keys());
   let movedCount = 0;
   for (const n of moved.values()) movedCount += n;
   if (movedCount === claims.size) return jobsMoved;
-  const owners = await repo.targetOwners(q, tenantId, [...claims.values()]);
-  const ownerOf = new Map(owners.map((t) => [pairKey(t.jobId, t.deviceId), t.agentId?.toLowerCase()]));
+  const owners = await repo.targetOwners(q, tenantId, targets);
+  const ownerOf = new Map(owners.map((t) => [repo.targetKey(t), t.agentId?.toLowerCase()]));
   batch.results = batch.results.filter((r) => {
-    const key = pairKey(r.jobId, r.deviceId);
+    const key = repo.targetKey(r);
     const reason = !ownerOf.has(key)
       ? `no job ${r.jobId} with target ${r.deviceId} in this tenant`
       : ownerOf.get(key) !== agentId
@@ -113,7 +112,7 @@ async function settleParts(q: Queryable, tenantId: string, results: ResultRecord
     if (!r.part) continue;
     const times = { startedAt: r.startedAt, finishedAt: r.finishedAt };
     const group = { jobId: r.jobId, deviceId: r.deviceId, count: r.part.count, ...times, status: r.status };
-    groups.set(`${pairKey(r.jobId, r.deviceId)}/${r.part.count}/${r.startedAt}/${r.finishedAt}`, group);
+    groups.set(`${repo.targetKey(r)}/${r.part.count}/${r.startedAt}/${r.finishedAt}`, group);
   }
   if (groups.size === 0) return [];
   const moves: repo.TargetMove[] = [];

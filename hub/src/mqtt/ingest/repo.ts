@@ -31,8 +31,16 @@ export interface TargetMove {
   error?: ResultError | null | undefined;
 }
 
-const keyOf = (c: { jobId: string; deviceId: string }) =>
-  `${c.jobId.toLowerCase()}/${c.deviceId.toLowerCase()}`;
+/** A target's key, `job/device` in lower case: lower-case uuid text sorts as PostgreSQL sorts uuids. */
+export const targetKey = (t: { jobId: string; deviceId: string }) =>
+  `${t.jobId.toLowerCase()}/${t.deviceId.toLowerCase()}`;
+
+/** `targets` in key order (job, then device), the order every writer of several targets locks them in. */
+function inKeyOrder<T extends { jobId: string; deviceId: string }>(targets: readonly T[]): T[] {
+  const keyed = targets.map((t) => ({ key: targetKey(t), t }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return keyed.map((k) => k.t);
+}
 
 /**
  * Applies many target moves in one statement (`drm_move_targets`, migration
@@ -52,21 +60,9 @@ export async function moveTargets(
   agentId: string | null = null,
 ): Promise<Map<string, number>> {
   if (moves.length === 0) return new Map();
-  // Lower-case uuid text sorts as the uuids do in PostgreSQL (byte order). Each key is made
-  // once, not in every comparison.
-  const keyed = moves.map((m) => ({ key: keyOf(m), m }));
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const fields = keyed.map(({ m: { jobId, deviceId, to, startedAt, finishedAt, error } }) => ({
-    jobId,
-    deviceId,
-    to,
-    startedAt,
-    finishedAt,
-    error,
-  }));
   const { rows } = await q.query<{ jobId: string; moved: number }>(
     'SELECT job_id AS "jobId", moved FROM drm_move_targets($1, $2, $3::jsonb)',
-    [tenantId, agentId, json(fields)],
+    [tenantId, agentId, json(inKeyOrder(moves))],
   );
   return new Map(rows.map((r) => [r.jobId.toLowerCase(), r.moved]));
 }
@@ -85,8 +81,7 @@ export async function lockTargets(
   keys: readonly { jobId: string; deviceId: string }[],
 ): Promise<void> {
   if (keys.length === 0) return;
-  const sorted = keys.map((k) => ({ key: keyOf(k), k }));
-  sorted.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const sorted = inKeyOrder(keys);
   await q.query(
     `SELECT 1 FROM unnest($2::uuid[], $3::uuid[]) WITH ORDINALITY AS k(job_id, device_id, n)
       CROSS JOIN LATERAL (
@@ -94,7 +89,7 @@ export async function lockTargets(
              WHERE tenant_id = $1 AND job_id = k.job_id AND device_id = k.device_id
              LIMIT 1 FOR UPDATE) AS t
       ORDER BY k.n`,
-    [tenantId, sorted.map((s) => s.k.jobId), sorted.map((s) => s.k.deviceId)],
+    [tenantId, sorted.map((k) => k.jobId), sorted.map((k) => k.deviceId)],
   );
 }
 
