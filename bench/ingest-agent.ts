@@ -8,6 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import mqtt from 'mqtt';
+import { pool } from './pool.js';
 
 export interface AgentWorkerData {
   url: string;
@@ -57,7 +58,6 @@ async function publishAll(
   batches: { id: string; text: string }[],
 ): Promise<{ ms: number; committed: number }> {
   let committed = 0;
-  let next = 0;
   const start = performance.now();
   const one = async (batch: { id: string; text: string }) => {
     const acked = new Promise<void>((resolve, reject) => {
@@ -76,10 +76,7 @@ async function publishAll(
     await client.publishAsync(data.resultsTopic, batch.text, { qos: 1 });
     await acked;
   };
-  const worker = async () => {
-    while (next < batches.length) await one(batches[next++]!);
-  };
-  await Promise.all(Array.from({ length: data.inFlight }, worker));
+  await pool(batches, data.inFlight, one);
   return { ms: performance.now() - start, committed };
 }
 

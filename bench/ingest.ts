@@ -30,6 +30,7 @@ import type { MqttClient } from 'mqtt';
 import { messageFor, parseTopic, type ResultRecord, type SampleRecord, uuidv7 } from '@drm/protocol';
 import type { Db } from '../hub/src/db/types.js';
 import type { AgentWorkerData, FromAgentWorker, ToAgentWorker } from './ingest-agent.js';
+import { chunked, pool } from './pool.js';
 import { RAW_BATCH, rawSampleInsert } from './raw-samples.js';
 import { createTestHub, type TestHub } from '../hub/test/helpers/hub.js';
 import {
@@ -54,14 +55,6 @@ process.env.TEST_DATABASE_URL ??= process.env.DATABASE_URL ?? 'postgres://postgr
 interface Link {
   client: MqttClient;
   dispatched: Set<string>;
-}
-
-async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: width }, worker));
 }
 
 async function addDevices(hub: TestHub, agent: TestAgent, count: number, n: number): Promise<string[]> {
@@ -234,9 +227,7 @@ function nextFrom<T extends FromAgentWorker['type']>(
 }
 
 async function rawResults(db: Db, agent: TestAgent, rows: ResultRecord[], width: number): Promise<number> {
-  const chunks = Array.from({ length: Math.ceil(rows.length / RAW_BATCH) }, (_, i) =>
-    rows.slice(i * RAW_BATCH, (i + 1) * RAW_BATCH),
-  );
+  const chunks = chunked(rows, RAW_BATCH);
   const start = performance.now();
   await pool(chunks, width, async (chunk) => {
     await db.withTenant(agent.tenantId, (q) =>

@@ -1,5 +1,6 @@
 import type { SampleRecord } from '@drm/protocol';
 import type { Db } from '../hub/src/db/types.js';
+import { chunked, pool } from './pool.js';
 
 /** Rows per statement of the raw reference insert: the batch shape the hub's own writes use. */
 export const RAW_BATCH = 1_000;
@@ -15,10 +16,6 @@ export async function rawSampleInsert(
   rows: readonly SampleRecord[],
   width = 1,
 ): Promise<number> {
-  const chunks = Array.from({ length: Math.ceil(rows.length / RAW_BATCH) }, (_, i) =>
-    rows.slice(i * RAW_BATCH, (i + 1) * RAW_BATCH),
-  );
-  let next = 0;
   const insert = (chunk: readonly SampleRecord[]) =>
     db.withTenant(tenantId, (q) =>
       q.query(
@@ -38,10 +35,10 @@ export async function rawSampleInsert(
         ],
       ),
     );
-  const worker = async () => {
-    while (next < chunks.length) await insert(chunks[next++]!);
-  };
+  const chunks = chunked(rows, RAW_BATCH);
   const start = performance.now();
-  await Promise.all(Array.from({ length: width }, worker));
+  await pool(chunks, width, async (chunk) => {
+    await insert(chunk);
+  });
   return performance.now() - start;
 }
