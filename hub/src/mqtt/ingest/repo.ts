@@ -163,31 +163,24 @@ export async function insertResults(
   return rowCount;
 }
 
-/** Inserts poll samples, skipping ids already stored; returns the ids inserted now (lower case). */
+/**
+ * Inserts poll samples as the agent sent them (the records are the JSON rows), skipping ids
+ * already stored; returns the ids inserted now (lower case).
+ */
 export async function insertSamples(
   q: Queryable,
   tenantId: string,
   samples: readonly SampleRecord[],
 ): Promise<Set<string>> {
   if (samples.length === 0) return new Set();
-  const rows = samples.map((s) => ({
-    id: s.id,
-    device_id: s.deviceId,
-    schedule_id: s.scheduleId,
-    ts: s.ts,
-    oid: s.oid,
-    name: s.name,
-    value_num: s.valueNum,
-    value_text: s.valueText,
-  }));
   const { rows: inserted } = await q.query<{ id: string }>(
     `INSERT INTO samples (tenant_id, id, device_id, schedule_id, ts, oid, name, value_num, value_text)
-     SELECT $1, s.id, s.device_id, s.schedule_id, s.ts, s.oid, s.name, s.value_num, s.value_text
-       FROM jsonb_to_recordset($2::jsonb) AS s(id uuid, device_id uuid, schedule_id uuid, ts timestamptz,
-            oid text, name text, value_num double precision, value_text text)
+     SELECT $1, s.id, s."deviceId", s."scheduleId", s.ts, s.oid, s.name, s."valueNum", s."valueText"
+       FROM jsonb_to_recordset($2::jsonb) AS s(id uuid, "deviceId" uuid, "scheduleId" uuid, ts timestamptz,
+            oid text, name text, "valueNum" double precision, "valueText" text)
      ON CONFLICT DO NOTHING
      RETURNING id`,
-    [tenantId, json(rows)],
+    [tenantId, json(samples)],
   );
   return new Set(inserted.map((r) => r.id.toLowerCase()));
 }
