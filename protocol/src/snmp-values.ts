@@ -32,8 +32,10 @@ const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 const DECIMAL_RE = /^(0|[1-9]\d{0,19})$/;
 const DOTTED_QUAD_RE = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
+const utf8 = new TextEncoder();
+
 function utf8Length(s: string): number {
-  return new TextEncoder().encode(s).length;
+  return utf8.encode(s).length;
 }
 
 function checkInteger(value: unknown, min: number, max: number): string | null {
@@ -49,7 +51,11 @@ function checkOctets(value: unknown, encoding: OctetEncoding): string | null {
     if (!HEX_RE.test(value)) return 'must be hex with two digits per byte';
     return value.length / 2 > MAX_OCTETS ? `must be at most ${MAX_OCTETS} bytes` : null;
   }
-  return utf8Length(value) > MAX_OCTETS ? `must be at most ${MAX_OCTETS} bytes of UTF-8` : null;
+  // A UTF-16 unit is one to three bytes of UTF-8 (a surrogate pair, two units, is four; a lone
+  // one is written as U+FFFD, three): most strings are decided by their length alone.
+  const tooLong =
+    value.length * 3 <= MAX_OCTETS ? false : value.length > MAX_OCTETS || utf8Length(value) > MAX_OCTETS;
+  return tooLong ? `must be at most ${MAX_OCTETS} bytes of UTF-8` : null;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { Oid, SetVarbind, Varbind, oidIsUnder } from '../src/index.js';
+import { Oid, SetVarbind, Varbind, oidIsUnder, snmpValueProblem } from '../src/index.js';
 
 const OID = '1.3.6.1.4.1.9999.1.0';
 
@@ -86,6 +86,22 @@ describe('SetVarbind value per type', () => {
     const result = SetVarbind.safeParse({ oid: OID, type, value });
     expect(result.success).toBe(false);
     if (!result.success) expect(z.prettifyError(result.error)).toContain(`${type} value`);
+  });
+
+  it('limits an OctetString to 65535 bytes of UTF-8, counting bytes, not characters', () => {
+    const fits = (value: string) => snmpValueProblem('OctetString', value) === null;
+    expect(fits('x'.repeat(65535))).toBe(true);
+    expect(fits('x'.repeat(65536))).toBe(false);
+    // Three bytes each: 21845 of them are 65535 bytes.
+    expect(fits('€'.repeat(21845))).toBe(true);
+    expect(fits('€'.repeat(21846))).toBe(false);
+    expect(fits(`${'€'.repeat(21845)}x`)).toBe(false);
+    // Four bytes each, two UTF-16 units.
+    expect(fits('😀'.repeat(16383))).toBe(true);
+    expect(fits('😀'.repeat(16384))).toBe(false);
+    // A lone surrogate is written as U+FFFD, three bytes.
+    expect(fits('\ud800'.repeat(21845))).toBe(true);
+    expect(fits('\ud800'.repeat(21846))).toBe(false);
   });
 
   it('checks hex-encoded OctetStrings', () => {
