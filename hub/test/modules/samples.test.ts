@@ -247,6 +247,45 @@ describe('GET devices/:id/latest', () => {
     ]);
   });
 
+  it('breaks a tie on time by id, and finds each OID among a long history in several months', async () => {
+    const s = await setup();
+    const rows: Row[] = [];
+    // Many OIDs, each sampled across three months, the newest of each in a different one.
+    for (let n = 0; n < 30; n += 1) {
+      const oid = `1.3.6.1.2.1.2.2.1.10.${n}`;
+      const newest = (n % 3) * 31 * 24 * HOUR;
+      for (let k = 0; k < 8; k += 1)
+        rows.push({ deviceId: s.deviceId, oid, ts: ago(newest + k * 4 * 24 * HOUR), num: n * 100 + k });
+      rows.push({ deviceId: s.otherDeviceId, oid, ts: ago(0), num: -1 });
+    }
+    // Two samples at the same instant: the larger (later) UUIDv7 wins.
+    const at = ago(HOUR);
+    rows.push({
+      deviceId: s.deviceId,
+      oid: UPTIME,
+      ts: at,
+      num: 1,
+      id: '01900000-0000-7000-8000-000000000001',
+    });
+    rows.push({
+      deviceId: s.deviceId,
+      oid: UPTIME,
+      ts: at,
+      num: 2,
+      id: '01900000-0000-7000-8000-000000000002',
+    });
+    await insert(s.tenantId, rows);
+
+    const res = await hub.call(s.viewer.token, 'GET', `${s.base}/devices/${s.deviceId}/latest`);
+    expect(res.statusCode).toBe(200);
+    const items = LatestSamples.parse(res.json()).items;
+    expect(items).toHaveLength(31);
+    expect(items[0]).toMatchObject({ oid: UPTIME, valueNum: 2 });
+    expect(items.slice(1).map((x) => [x.oid, x.valueNum])).toEqual(
+      Array.from({ length: 30 }, (_, n) => [`1.3.6.1.2.1.2.2.1.10.${n}`, n * 100]),
+    );
+  });
+
   it('returns no items for a device without samples, 404 for a foreign or unknown one', async () => {
     const s = await setup();
     const other = await setup();

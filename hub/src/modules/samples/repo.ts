@@ -49,15 +49,26 @@ export async function listSamples(
 }
 
 /**
- * The newest sample of each OID of a device. DISTINCT ON keeps the first row of each OID in
- * the ORDER BY, which puts the newest (ts, id) first; ties on ts are broken by the id the
- * agent made (UUIDv7, so time-ordered).
+ * The newest sample of each OID of a device, read as a skip scan of the index (tenant_id,
+ * device_id, oid, ts, id): the recursive part steps from one OID of the device to the next
+ * (one index probe per partition each), then each OID's newest row is one backward probe. A
+ * plain DISTINCT ON read and sorted every sample the device ever had (seconds for a device
+ * polled for a month); this reads a few index pages per OID, however long the history. Ties on
+ * ts are broken by the id the agent made (UUIDv7, so time-ordered).
  */
 export async function latestSamples(q: Queryable, deviceId: string): Promise<SampleRow[]> {
   const { rows } = await q.query<SampleRow>(
-    `SELECT DISTINCT ON (oid) ${COLUMNS} FROM samples
-      WHERE device_id = $1
-      ORDER BY oid, ts DESC, id DESC`,
+    `WITH RECURSIVE oids(oid) AS (
+       (SELECT oid FROM samples WHERE device_id = $1 ORDER BY oid LIMIT 1)
+       UNION ALL
+       SELECT (SELECT s.oid FROM samples s WHERE s.device_id = $1 AND s.oid > oids.oid ORDER BY s.oid LIMIT 1)
+         FROM oids WHERE oids.oid IS NOT NULL
+     )
+     SELECT newest.* FROM oids CROSS JOIN LATERAL (
+       SELECT ${COLUMNS} FROM samples s
+        WHERE s.device_id = $1 AND s.oid = oids.oid
+        ORDER BY s.ts DESC, s.id DESC LIMIT 1
+     ) AS newest`,
     [deviceId],
   );
   return rows;
