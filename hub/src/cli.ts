@@ -11,6 +11,7 @@ import { type Config, ConfigError, loadConfig } from './config.js';
 import { createDb, EMBEDDED_DB_DIR } from './db/create-db.js';
 import { migrate, migrationStatus } from './db/migrate.js';
 import { MIGRATION_PHASES, type MigrationPhase } from './db/migration-files.js';
+import { lockFolder } from './db/folder-lock.js';
 import { createPgliteDb } from './db/pglite-db.js';
 import type { Db } from './db/types.js';
 import { KEY_FILE, loadSecretBox } from './security/hub-key.js';
@@ -206,38 +207,46 @@ async function cmdRestore(args: Args, config: Config, log: Logger): Promise<void
   // Load into a sibling folder first, so a bad file leaves the current database untouched.
   const staging = `${dbDir}.restoring-${process.pid}`;
   await mkdir(config.DATA_DIR, { recursive: true });
-  await rm(staging, { recursive: true, force: true });
-  let summary: { migrations: number; users: number };
+  // A hub running on the folder would go on writing the database this replaces.
+  const lock = await lockFolder(dbDir);
   try {
-    const db = await createPgliteDb({ dataDir: staging, log, loadDataDir: new Blob([dump]) });
-    try {
-      summary = await db.asOwner(async (q) => {
-        const { rows } = await q.query<{ migrations: number; users: number }>(
-          `SELECT (SELECT count(*)::int FROM drm_migrations) AS migrations,
-                  (SELECT count(*)::int FROM users) AS users`,
-        );
-        return rows[0]!;
-      });
-    } finally {
-      await db.close();
-    }
-  } catch (err) {
     await rm(staging, { recursive: true, force: true });
-    throw new Error(`${source} is not a usable backup of the embedded database (${oneLine(err)})`);
-  }
-  let movedAside: string | null = null;
-  if (occupied) {
-    movedAside = `${dbDir}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    await rename(dbDir, movedAside);
-  }
-  await rename(staging, dbDir);
-  out(`restored ${source} into ${dbDir} (${summary.migrations} migrations applied, ${summary.users} users)`);
-  if (movedAside)
-    out(`the previous database was moved to ${movedAside}; delete it once the restore is verified`);
-  if (!config.HUB_SECRET_KEY && !(await exists(join(config.DATA_DIR, KEY_FILE)))) {
-    note(
-      `put the backed-up hub's ${KEY_FILE} into ${config.DATA_DIR} (or set HUB_SECRET_KEY) before starting the hub, or its device credentials cannot be decrypted`,
+    let summary: { migrations: number; users: number };
+    try {
+      const db = await createPgliteDb({ dataDir: staging, log, loadDataDir: new Blob([dump]) });
+      try {
+        summary = await db.asOwner(async (q) => {
+          const { rows } = await q.query<{ migrations: number; users: number }>(
+            `SELECT (SELECT count(*)::int FROM drm_migrations) AS migrations,
+                    (SELECT count(*)::int FROM users) AS users`,
+          );
+          return rows[0]!;
+        });
+      } finally {
+        await db.close();
+      }
+    } catch (err) {
+      await rm(staging, { recursive: true, force: true });
+      throw new Error(`${source} is not a usable backup of the embedded database (${oneLine(err)})`);
+    }
+    let movedAside: string | null = null;
+    if (occupied) {
+      movedAside = `${dbDir}.replaced-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+      await rename(dbDir, movedAside);
+    }
+    await rename(staging, dbDir);
+    out(
+      `restored ${source} into ${dbDir} (${summary.migrations} migrations applied, ${summary.users} users)`,
     );
+    if (movedAside)
+      out(`the previous database was moved to ${movedAside}; delete it once the restore is verified`);
+    if (!config.HUB_SECRET_KEY && !(await exists(join(config.DATA_DIR, KEY_FILE)))) {
+      note(
+        `put the backed-up hub's ${KEY_FILE} into ${config.DATA_DIR} (or set HUB_SECRET_KEY) before starting the hub, or its device credentials cannot be decrypted`,
+      );
+    }
+  } finally {
+    await lock.release();
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { ensureDashboardBuilt } from './dashboard-assets.js';
+import { FolderLockedError } from './db/folder-lock.js';
 import { ListenError } from './lib/listen-error.js';
 import { createLogger } from './logger.js';
 import { type RunningHub, startHub } from './server.js';
@@ -37,7 +38,8 @@ export async function bootHub(prog: string): Promise<BootedHub> {
   try {
     return { config, log, hub: await startHub(config, log) };
   } catch (err) {
-    if (!(err instanceof ListenError)) throw err;
+    // Causes the message says all about: no stack trace.
+    if (!(err instanceof ListenError || err instanceof FolderLockedError)) throw err;
     log.fatal(err.message);
     process.exit(1);
   }

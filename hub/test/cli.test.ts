@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EMBEDDED_DB_DIR } from '../src/db/create-db.js';
+import { lockFolder } from '../src/db/folder-lock.js';
 import { createPgliteDb } from '../src/db/pglite-db.js';
 import { verifyPassword } from '../src/security/passwords.js';
 import { DEMO_EMAIL, DEMO_PASSWORD_FILE } from '../src/seed/demo.js';
@@ -172,6 +174,28 @@ describe.skipIf(process.env.TEST_DATABASE_URL)('drm-hub on the embedded database
       });
       expect(forced.code, forced.stderr).toBe(0);
       expect(forced.stdout).toMatch(/previous database was moved to \S+pgdata\.replaced-/);
+    },
+    SLOW,
+  );
+
+  it(
+    'restore --force refuses while a hub holds the database, and leaves it as it was',
+    async () => {
+      const dbDir = join(dataDir, EMBEDDED_DB_DIR);
+      const before = (await readdir(dbDir)).sort();
+      // This process stands in for the running hub: it holds the folder's lock.
+      const lock = await lockFolder(dbDir);
+      try {
+        const run = await cli(['restore', '--in', backup, '--force'], env);
+        expect(run.code).toBe(1);
+        expect(run.stderr).toContain(`is in use by process ${process.pid}`);
+      } finally {
+        await lock.release();
+      }
+      expect((await readdir(dbDir)).sort()).toEqual(before);
+      expect(
+        (await readdir(dataDir)).filter((f) => f.includes('.replaced-') || f.includes('.restoring-')),
+      ).toEqual([]);
     },
     SLOW,
   );

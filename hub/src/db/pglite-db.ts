@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction, types } from '@electric-sql/pglite';
 import type { Logger } from 'pino';
+import { type FolderLock, lockFolder } from './folder-lock.js';
 import { assertNotNested, runMarked, type Scope, scopePreamble, tenantScope } from './context.js';
 import { identity, OID, parseBytea, parseInt8 } from './type-parsers.js';
 import type { Db, OwnerQueryable, QueryResult, TenantContext } from './types.js';
@@ -48,13 +49,23 @@ function queryable(tx: Transaction): OwnerQueryable {
  */
 export async function createPgliteDb(opts: PgliteDbOptions): Promise<PgliteDb> {
   const { log, dataDir } = opts;
-  if (dataDir) await mkdir(dataDir, { recursive: true });
+  let lock: FolderLock | null = null;
+  if (dataDir) {
+    await mkdir(dataDir, { recursive: true });
+    lock = await lockFolder(dataDir);
+  }
   const started = Date.now();
-  const pglite = await PGlite.create({
-    ...(dataDir ? { dataDir } : {}),
-    ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
-    parsers: PARSERS,
-  });
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create({
+      ...(dataDir ? { dataDir } : {}),
+      ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+      parsers: PARSERS,
+    });
+  } catch (err) {
+    await lock?.release();
+    throw err;
+  }
   log.debug({ dataDir: dataDir ?? null, ms: Date.now() - started }, 'embedded database opened');
 
   async function run<T>(scope: Scope, fn: (q: OwnerQueryable) => Promise<T>): Promise<T> {
@@ -77,7 +88,11 @@ export async function createPgliteDb(opts: PgliteDbOptions): Promise<PgliteDb> {
       await pglite.query('SELECT 1');
     },
     async close() {
-      if (!pglite.closed) await pglite.close();
+      try {
+        if (!pglite.closed) await pglite.close();
+      } finally {
+        await lock?.release();
+      }
     },
     dumpDataDir: () => pglite.dumpDataDir('none'),
     async clone() {
