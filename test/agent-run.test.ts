@@ -1,11 +1,14 @@
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeMessage, MAX_MESSAGE_BYTES, messageFor } from '@drm/protocol';
 import { Agent } from '../agent/src/agent.js';
 import { loadConfig } from '../agent/src/config.js';
 import { readStatus } from '../agent/src/status.js';
 import { SIM_GOLDEN, type SnmpSimulator, startSnmpSimulator } from '../agent/test/helpers/snmp-simulator.js';
 import { addDevice } from '../agent/test/link/hub-side.js';
+import { createConfigSync } from '../hub/src/mqtt/config-sync.js';
 import { createTestHub, type TestHub } from '../hub/test/helpers/hub.js';
+import { FakeMqttHub } from '../hub/test/mqtt/ingest-support.js';
 import { type TestAgent, until } from '../hub/test/helpers/mqtt.js';
 import { enrolledAgent, listen, removeDataDirs, waitFor } from './faults/support.js';
 
@@ -127,6 +130,37 @@ describe('drm-agent run, end to end', () => {
       return rows.length > 0 ? rows : undefined;
     });
     expect(rows[0]?.value_num).toBe(SIM_GOLDEN.sysUpTime);
+  });
+
+  it('takes a desired state larger than any other message may be: two thousand devices', async () => {
+    await hub.db.withTenant(agent.tenantId, (q) =>
+      q.query(
+        `INSERT INTO devices (tenant_id, site_id, agent_id, name, address, snmp)
+         SELECT tenant_id, site_id, agent_id, name || '-copy-' || g, '10.99.' || (g / 256) || '.' || (g % 256), snmp
+           FROM devices, generate_series(1, 2000) AS g WHERE id = $1`,
+        [deviceId],
+      ),
+    );
+    // One more device through the API moves the revision on and pushes the whole state.
+    await addDevice(hub, agent, { address: sim.host, port: sim.port, community: sim.readCommunity });
+    const sync = createConfigSync({ db: hub.db, mqtt: new FakeMqttHub(), secrets: hub.app.secrets, log });
+    const state = await sync.desiredState(agent.tenantId, agent.agentId);
+    expect(state?.devices.length).toBeGreaterThanOrEqual(2002);
+    const size = encodeMessage(messageFor('config', state!)).bytes;
+    expect(size).toBeGreaterThan(MAX_MESSAGE_BYTES);
+
+    await waitFor('the agent to store and ack it', async () => {
+      const held = readStatus(dataDir, { outboxMaxBytes: 1 << 20 }).desiredState;
+      const res = (await call('GET', `/agents/${agent.agentId}`)).json();
+      return held.revision === state?.revision && res.configRevision === held.revision ? held : undefined;
+    });
+    expect(readStatus(dataDir, { outboxMaxBytes: 1 << 20 }).desiredState.devices).toBe(state?.devices.length);
+    const { rows } = await hub.db.asOwner((q) =>
+      q.query<{ acked: number }>('SELECT acked_config_revision AS acked FROM agents WHERE id = $1', [
+        agent.agentId,
+      ]),
+    );
+    expect(rows[0]?.acked).toBe(state?.revision);
   });
 
   it('stops cleanly: the hub sees it offline within moments, not after a keep-alive timeout', async () => {

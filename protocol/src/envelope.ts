@@ -13,8 +13,23 @@ import type { Channel } from './topics.js';
 /** Envelope version. It changes only for an incompatible change; new fields are optional. */
 export const PROTOCOL_VERSION = 1;
 
-/** Largest payload accepted on any channel: 256 KiB. Producers split batches to stay under it. */
+/**
+ * Largest payload accepted on every channel but `config`: 256 KiB. Producers split batches to
+ * stay under it.
+ */
 export const MAX_MESSAGE_BYTES = 256 * 1024;
+
+/**
+ * Largest `config` payload: 8 MiB. An agent's desired state is one message, applied whole as
+ * one revision; 10,000 devices with SNMPv3 access (the most it may hold) take about 3.2 MB.
+ * Only the hub sends it: what agents send stays under `MAX_MESSAGE_BYTES`.
+ */
+export const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+
+/** The largest payload `channel` carries. */
+export function maxMessageBytes(channel: Channel): number {
+  return channel === 'config' ? MAX_CONFIG_BYTES : MAX_MESSAGE_BYTES;
+}
 
 /** The message type each channel carries, one per channel. */
 export const CHANNEL_MESSAGE_TYPES = {

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ChannelMessages, MAX_MESSAGE_BYTES, PROTOCOL_VERSION } from './envelope.js';
+import {
+  CHANNEL_MESSAGE_TYPES,
+  ChannelMessages,
+  MAX_CONFIG_BYTES,
+  MAX_MESSAGE_BYTES,
+  maxMessageBytes,
+  PROTOCOL_VERSION,
+} from './envelope.js';
 import type { ChannelMessage } from './envelope.js';
 import type { Channel } from './topics.js';
 
@@ -12,15 +19,17 @@ function fail(error: string): { ok: false; error: string } {
   return { ok: false, error };
 }
 
-function decode(payload: string | Uint8Array): { ok: true; text: string } | { ok: false; error: string } {
+function decode(
+  payload: string | Uint8Array,
+  limit: number,
+): { ok: true; text: string } | { ok: false; error: string } {
   if (typeof payload === 'string') {
     // A JS string is UTF-16; a quick bound first avoids encoding huge strings twice.
-    const bytes =
-      payload.length > MAX_MESSAGE_BYTES ? payload.length : new TextEncoder().encode(payload).length;
-    if (bytes > MAX_MESSAGE_BYTES) return fail(tooLarge(bytes));
+    const bytes = payload.length > limit ? payload.length : new TextEncoder().encode(payload).length;
+    if (bytes > limit) return fail(tooLarge(bytes, limit));
     return { ok: true, text: payload };
   }
-  if (payload.byteLength > MAX_MESSAGE_BYTES) return fail(tooLarge(payload.byteLength));
+  if (payload.byteLength > limit) return fail(tooLarge(payload.byteLength, limit));
   try {
     return { ok: true, text: decoder.decode(payload) };
   } catch {
@@ -35,8 +44,8 @@ function describeIssues(issues: z.core.$ZodIssue[]): string {
   return more > 0 ? `${shown}\n… and ${more} more issue${more === 1 ? '' : 's'}` : shown;
 }
 
-function tooLarge(bytes: number): string {
-  return `payload is ${bytes} bytes, over the ${MAX_MESSAGE_BYTES}-byte limit`;
+function tooLarge(bytes: number, limit: number): string {
+  return `payload is ${bytes} bytes, over the ${limit}-byte limit`;
 }
 
 /**
@@ -52,7 +61,7 @@ export function parseMessage<C extends Channel>(
   if (!schema) return fail(`unknown channel ${JSON.stringify(channel)}`);
   let value = payload;
   if (typeof payload === 'string' || payload instanceof Uint8Array) {
-    const decoded = decode(payload);
+    const decoded = decode(payload, maxMessageBytes(channel));
     if (!decoded.ok) return decoded;
     try {
       value = JSON.parse(decoded.text);
@@ -74,9 +83,20 @@ export function parseMessage<C extends Channel>(
   return { ok: true, message: parsed.data as ChannelMessage<C> };
 }
 
-/** Serialises a message and reports whether it fits `MAX_MESSAGE_BYTES`, for producers that split batches. */
-export function encodeMessage(message: unknown): { text: string; bytes: number; fits: boolean } {
+/**
+ * Serialises a message and reports whether it fits the limit of its channel (`limit`:
+ * `MAX_CONFIG_BYTES` for a `config.sync`, `MAX_MESSAGE_BYTES` for every other type), for
+ * producers that split batches.
+ */
+export function encodeMessage(message: unknown): {
+  text: string;
+  bytes: number;
+  fits: boolean;
+  limit: number;
+} {
   const text = JSON.stringify(message);
   const bytes = new TextEncoder().encode(text).length;
-  return { text, bytes, fits: bytes <= MAX_MESSAGE_BYTES };
+  const isConfig = (message as { type?: unknown } | null)?.type === CHANNEL_MESSAGE_TYPES.config;
+  const limit = isConfig ? MAX_CONFIG_BYTES : MAX_MESSAGE_BYTES;
+  return { text, bytes, fits: bytes <= limit, limit };
 }

@@ -2,14 +2,38 @@ import { describe, expect, it } from 'vitest';
 import {
   CHANNELS,
   CHANNEL_MESSAGE_TYPES,
+  MAX_CONFIG_BYTES,
   MAX_MESSAGE_BYTES,
   encodeMessage,
+  maxMessageBytes,
   makeEnvelope,
   messageFor,
   parseMessage,
   uuidv7Timestamp,
 } from '../src/index.js';
 import type { ChannelMessage } from '../src/index.js';
+
+/** A config of `n` v3 devices: about 330 bytes each. */
+function bigConfig(n: number): ChannelMessage<'config'> {
+  const devices = Array.from({ length: n }, (_, i) => ({
+    deviceId: `7908c7b9-74da-4d74-b2d7-${i.toString(16).padStart(12, '0')}`,
+    address: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+    snmp: {
+      version: '3' as const,
+      port: 161,
+      username: 'monitor',
+      securityLevel: 'authPriv' as const,
+      authProtocol: 'sha256' as const,
+      authKey: 'auth-secret-of-the-site',
+      privProtocol: 'aes' as const,
+      privKey: 'priv-secret-of-the-site',
+      timeoutMs: 2000,
+      retries: 1,
+      maxRepetitions: 25,
+    },
+  }));
+  return messageFor('config', { revision: 9, devices, schedules: [] });
+}
 
 const ack = { revision: 3, ok: true };
 
@@ -52,6 +76,22 @@ describe('parseMessage', () => {
     const result = parseMessage('results', make(MAX_MESSAGE_BYTES + 2));
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatch(/over the 262144-byte limit/);
+  });
+
+  it('takes a config up to MAX_CONFIG_BYTES: one desired state for thousands of devices', () => {
+    expect(maxMessageBytes('config')).toBe(MAX_CONFIG_BYTES);
+    expect(maxMessageBytes('results')).toBe(MAX_MESSAGE_BYTES);
+    const config = bigConfig(3000);
+    const text = JSON.stringify(config);
+    expect(text.length).toBeGreaterThan(3 * MAX_MESSAGE_BYTES);
+    const parsed = parseMessage('config', Buffer.from(text));
+    expect(parsed.ok).toBe(true);
+    if (parsed.ok) expect(parsed.message.body.devices).toHaveLength(3000);
+    // The same size on any other channel is refused before parsing.
+    const other = parseMessage('results', `"${'x'.repeat(text.length)}"`);
+    expect(other).toMatchObject({ ok: false, error: expect.stringMatching(/over the 262144-byte limit/) });
+    const huge = parseMessage('config', Buffer.alloc(MAX_CONFIG_BYTES + 1, 0x20));
+    expect(huge).toMatchObject({ ok: false, error: expect.stringMatching(/over the 8388608-byte limit/) });
   });
 
   it('rejects an unknown channel', () => {
@@ -99,5 +139,16 @@ describe('envelopes', () => {
     expect(text).toBe('{"s":"é"}');
     expect(bytes).toBe(10);
     expect(fits).toBe(true);
+  });
+
+  it('measures a config against its own, larger limit', () => {
+    const config = encodeMessage(bigConfig(3000));
+    expect(config.bytes).toBeGreaterThan(MAX_MESSAGE_BYTES);
+    expect(config).toMatchObject({ fits: true, limit: MAX_CONFIG_BYTES });
+    const results = encodeMessage(messageFor('results', { items: [] }));
+    expect(results.limit).toBe(MAX_MESSAGE_BYTES);
+    expect(
+      encodeMessage({ ...messageFor('results', { items: [] }), pad: 'x'.repeat(MAX_MESSAGE_BYTES) }).fits,
+    ).toBe(false);
   });
 });

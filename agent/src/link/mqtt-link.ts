@@ -10,7 +10,6 @@ import {
   encodeMessage,
   type HubToAgentChannel,
   isHubToAgent,
-  MAX_MESSAGE_BYTES,
   messageFor,
   parseMessage,
   parseTopic,
@@ -136,8 +135,8 @@ export class MqttLink implements Component {
       throw new OutboundMessageError(channel, checked.error.issues[0]?.message ?? 'invalid');
     }
     const message = checked.data as ChannelMessage<C>;
-    const { text, bytes, fits } = encodeMessage(message);
-    if (!fits) throw new OutboundMessageError(channel, `${bytes} bytes, over ${MAX_MESSAGE_BYTES}`);
+    const { text, bytes, fits, limit } = encodeMessage(message);
+    if (!fits) throw new OutboundMessageError(channel, `${bytes} bytes, over ${limit}`);
     const conn = this.#conn;
     if (!conn || conn.closed || !conn.client.connected) throw new LinkDownError();
     const { tenantId, agentId } = this.opts.identity;

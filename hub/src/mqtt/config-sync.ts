@@ -1,12 +1,5 @@
 import type { BaseLogger } from 'pino';
-import {
-  type ConfigSync,
-  DeviceAccess,
-  encodeMessage,
-  MAX_MESSAGE_BYTES,
-  messageFor,
-  Schedule,
-} from '@drm/protocol';
+import { type ConfigSync, DeviceAccess, encodeMessage, messageFor, Schedule } from '@drm/protocol';
 import type { Db, Queryable } from '../db/types.js';
 import { createAccessResolver } from '../modules/credentials/device-access.js';
 import { agentConfigSource, agentSet, bumpConfigRevisions } from '../modules/devices/agent-config.js';
@@ -102,11 +95,11 @@ export function createConfigSync({ db, mqtt, secrets, log }: ConfigSyncDeps): Co
   async function pushOne(tenantId: string, agentId: string): Promise<void> {
     const state = await desiredState(tenantId, agentId);
     if (!state) return;
-    const size = encodeMessage(messageFor('config', state)).bytes;
-    if (size > MAX_MESSAGE_BYTES) {
+    const { bytes, fits, limit } = encodeMessage(messageFor('config', state));
+    if (!fits) {
       // The protocol has no partial config: the agent keeps its previous revision.
       log.error(
-        { tenantId, agentId, bytes: size, devices: state.devices.length },
+        { tenantId, agentId, bytes, limit, devices: state.devices.length },
         'config too large to send',
       );
       return;
