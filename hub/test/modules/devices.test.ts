@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device } from '@drm/protocol';
+import { applyTargetTransition, recomputeJobStatus } from '../../src/modules/jobs/state.js';
 import { createTestHub, type TestHub, type TestUser } from '../helpers/hub.js';
 
 let hub: TestHub;
@@ -457,6 +458,38 @@ describe('deleting devices', () => {
       'device.create',
       'device.delete',
     ]);
+  });
+
+  it('counts the jobs it was a target of again: one finishes without it, one left with none is cancelled', async () => {
+    const s = await setup();
+    const snmp = { version: '2c', credentialId: s.community };
+    const kept = await create(s, { name: 'kept', address: '192.0.2.1', snmp });
+    const gone = await create(s, { name: 'gone', address: '192.0.2.2', snmp });
+    const job = async (targets: string[]) => {
+      const res = await hub.call(s.operator.token, 'POST', `${s.base}/jobs`, {
+        kind: 'snmp.get',
+        targets,
+        params: { oids: ['1.3.6.1.2.1.1.3.0'] },
+      });
+      expect(res.statusCode, res.body).toBe(202);
+      return res.json().id as string;
+    };
+    const both = await job([kept.id, gone.id]);
+    const only = await job([gone.id]);
+    // The kept device's target has its result; the other one waits (no agent will ever run it).
+    await hub.db.withTenant(s.tenantId, async (q) => {
+      await applyTargetTransition(q, s.tenantId, both, kept.id, 'succeeded');
+      await recomputeJobStatus(q, s.tenantId, both);
+    });
+    const read = async (id: string) => (await hub.call(s.viewer.token, 'GET', `${s.base}/jobs/${id}`)).json();
+    expect(await read(both)).toMatchObject({ status: 'running', progress: { done: 1, total: 2 } });
+
+    expect((await hub.call(s.operator.token, 'DELETE', `${s.base}/devices/${gone.id}`)).statusCode).toBe(204);
+    const finished = await read(both);
+    expect(finished).toMatchObject({ status: 'succeeded', progress: { done: 1, total: 1 } });
+    expect(finished.finishedAt).not.toBeNull();
+    expect(finished.targets.map((t: { deviceId: string }) => t.deviceId)).toEqual([kept.id]);
+    expect(await read(only)).toMatchObject({ status: 'cancelled', progress: { done: 0, total: 0 } });
   });
 
   it("answers 404 for another tenant's device and leaves it", async () => {

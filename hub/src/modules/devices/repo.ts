@@ -126,6 +126,20 @@ export async function updateDevice(q: Queryable, id: string, d: DeviceUpdate): P
   return rows[0] ?? null;
 }
 
+/**
+ * Locks the device's job targets in key order (job, then device: the order every writer of
+ * several targets takes) and returns their jobs in id order. Deleting the device deletes these
+ * targets with it; taken first, the delete does not lock them in index order against a result
+ * batch locking them in key order.
+ */
+export async function lockJobTargets(q: Queryable, id: string): Promise<string[]> {
+  const { rows } = await q.query<{ jobId: string }>(
+    'SELECT job_id AS "jobId" FROM job_targets WHERE device_id = $1 ORDER BY job_id FOR UPDATE',
+    [id],
+  );
+  return rows.map((r) => r.jobId);
+}
+
 export async function deleteDevice(q: Queryable, id: string): Promise<DeviceRow | null> {
   const { rows } = await q.query<DeviceRow>(`DELETE FROM devices WHERE id = $1 RETURNING ${COLUMNS}`, [id]);
   return rows[0] ?? null;

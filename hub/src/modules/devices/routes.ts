@@ -5,6 +5,7 @@ import { Errors, withDetails } from '../../errors.js';
 import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
 import { NoContent, TenantIdParams } from '../../lib/schemas.js';
 import { auditRequest } from '../audit/actor.js';
+import { recomputeJobStatus } from '../jobs/state.js';
 import { access, requireRole } from '../tenancy/scope.js';
 import { agentSet, bumpConfigRevisions, notifyConfigChanged } from './agent-config.js';
 import { checkDeviceReferences } from './references.js';
@@ -174,26 +175,35 @@ export const deviceRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: TAGS,
-        summary: 'Delete a device with its samples and job history (operators)',
+        summary:
+          'Delete a device with its samples and job history; jobs it was a target of count without it (operators)',
         params: TenantIdParams,
         response: { 204: NoContent, 404: ErrorBody },
       },
     },
     async (req, reply) => {
       const a = requireRole(req, 'operator', WRITERS);
-      const deleted = await app.db.withTenant(a, async (q) => {
+      const { device: deleted, jobsChanged } = await app.db.withTenant(a, async (q) => {
+        const jobIds = await repo.lockJobTargets(q, req.params.id);
         const device = await repo.deleteDevice(q, req.params.id);
         if (!device) throw new Errors.NOT_FOUND('Device');
+        // Its targets went with it: each job it was in counts again, and one left without
+        // targets is cancelled (otherwise a job waiting only on this device ran forever).
+        const changed: string[] = [];
+        for (const jobId of jobIds)
+          if ((await recomputeJobStatus(q, a.tenantId, jobId))?.changed) changed.push(jobId);
         await bumpConfigRevisions(q, agentSet(device.agentId));
         await auditRequest(q, req, {
           action: 'device.delete',
           targetType: 'device',
           targetId: device.id,
-          details: { name: device.name, address: device.address },
+          details: { name: device.name, address: device.address, jobs: jobIds.length },
         });
-        return device;
+        return { device, jobsChanged: changed };
       });
       notifyConfigChanged(app, a.tenantId, agentSet(deleted.agentId));
+      if (app.hasDecorator('live'))
+        for (const jobId of jobsChanged) app.live.hub.jobChanged(a.tenantId, jobId);
       return reply.code(204).send(null);
     },
   );

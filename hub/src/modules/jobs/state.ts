@@ -102,10 +102,10 @@ export interface JobAggregate {
 }
 
 /**
- * Derives the job's status, `done_targets`, `started_at` and `finished_at` from its targets
- * and stores them. Locks the job row first, so two transactions that each moved a target of
- * the same job serialise here and the second counts the first's committed change.
- * Null when the job does not exist (in this tenant).
+ * Derives the job's status, `done_targets`, `total_targets`, `started_at` and `finished_at`
+ * from its targets (which go when their device is deleted) and stores them. Locks the job row
+ * first, so two transactions that each moved a target of the same job serialise here and the
+ * second counts the first's committed change. Null when the job does not exist (in this tenant).
  */
 export async function recomputeJobStatus(
   q: Queryable,
@@ -115,8 +115,9 @@ export async function recomputeJobStatus(
   // NO KEY UPDATE, not UPDATE: rows referencing the job (job_results) hold KEY SHARE on it from
   // their foreign key check, which FOR UPDATE waits for; two result batches of one job would
   // then each wait for the other. NO KEY UPDATE still serialises recomputes of the job.
-  const { rows: jobs } = await q.query<{ status: JobStatus; done: number }>(
-    'SELECT status, done_targets AS done FROM jobs WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE',
+  const { rows: jobs } = await q.query<{ status: JobStatus; done: number; total: number }>(
+    `SELECT status, done_targets AS done, total_targets AS total
+       FROM jobs WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`,
     [tenantId, jobId],
   );
   const job = jobs[0];
@@ -136,17 +137,19 @@ export async function recomputeJobStatus(
     if (isTerminalStatus(r.status)) done += r.n;
     if (r.firstStart && (!firstStart || r.firstStart < firstStart)) firstStart = r.firstStart;
   }
-  const status = aggregateJobStatus(counts);
-  const changed = status !== job.status || done !== job.done;
+  // A job whose targets were all deleted with their devices has nothing left to run.
+  const status = total === 0 && job.total > 0 ? 'cancelled' : aggregateJobStatus(counts);
+  const changed = status !== job.status || done !== job.done || total !== job.total;
   if (changed) {
     await q.query(
       `UPDATE jobs SET
           status = $3,
           done_targets = $4,
+          total_targets = $7,
           started_at = COALESCE(started_at, $5::timestamptz, CASE WHEN $3 = 'running' THEN now() END),
           finished_at = CASE WHEN $6::boolean THEN COALESCE(finished_at, now()) END
         WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, jobId, status, done, firstStart?.toISOString() ?? null, isTerminalStatus(status)],
+      [tenantId, jobId, status, done, firstStart?.toISOString() ?? null, isTerminalStatus(status), total],
     );
   }
   return { status, done, total, changed };
