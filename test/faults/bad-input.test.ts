@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Channel, messageFor, PROTOCOL_VERSION, uuidv7 } from '@drm/protocol';
+import { type Channel, maxMessageBytes, messageFor, PROTOCOL_VERSION, uuidv7 } from '@drm/protocol';
 import {
   SIM_GOLDEN,
   type SnmpSimulator,
@@ -51,7 +51,9 @@ afterAll(async () => {
 
 const envelope = (type: string, body: unknown) =>
   JSON.stringify({ v: PROTOCOL_VERSION, id: uuidv7(), type, ts: new Date().toISOString(), body });
-const oversized = (type: string) => envelope(type, { padding: 'x'.repeat(300 * 1024) });
+/** Over the channel's limit: 256 KiB, or 8 MiB for `config`. */
+const oversized = (channel: Channel, type: string) =>
+  envelope(type, { padding: 'x'.repeat(maxMessageBytes(channel) + 1024) });
 
 /** Per channel: what a broken or hostile publisher might send. */
 function payloads(): [Channel, string | Buffer][] {
@@ -68,19 +70,19 @@ function payloads(): [Channel, string | Buffer][] {
   return [
     ['jobs', 'not json at all'],
     ['jobs', Buffer.from([0xc3, 0x28, 0xa0, 0xa1])],
-    ['jobs', oversized('job.dispatch')],
+    ['jobs', oversized('jobs', 'job.dispatch')],
     ['jobs', envelope('job.dispatch', { ...job, targets: [] })],
     ['jobs', JSON.stringify(messageFor('jobs', { ...job, tenantId: randomUUID() } as never))],
     ['jobs', JSON.stringify({ ...messageFor('jobs', job as never), v: 99 })],
     ['config', '[]'],
-    ['config', oversized('config.sync')],
+    ['config', oversized('config', 'config.sync')],
     ['config', envelope('config.sync', { revision: 999, devices: [], schedules: [{ id: 'nope' }] })],
     ['ack', 'null'],
     ['ack', envelope('result.ack', { committed: ['not-a-uuid'] })],
-    ['ack', oversized('result.ack')],
+    ['ack', oversized('ack', 'result.ack')],
     ['cancel', '{"v":1'],
     ['cancel', envelope('job.cancel', { jobId: 42 })],
-    ['cancel', oversized('job.cancel')],
+    ['cancel', oversized('cancel', 'job.cancel')],
   ];
 }
 
