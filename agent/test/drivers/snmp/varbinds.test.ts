@@ -132,6 +132,54 @@ describe('printableText', () => {
     expect(printableText(Buffer.from([0xc3]))).toBeUndefined();
   });
 
+  it('reads byte strings as the strict decoder and the printable check would', () => {
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    const oracle = (bytes: Buffer) => {
+      try {
+        const text = strict.decode(bytes);
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: the same rule as the driver's
+        return /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/.test(text) ? undefined : text;
+      } catch {
+        return undefined;
+      }
+    };
+    // Bytes that make valid, broken and overlong sequences, a byte order mark, surrogates.
+    const pieces = [
+      [0x41],
+      [0x09],
+      [0x01],
+      [0xc3, 0xa9],
+      [0xc3],
+      [0xa9],
+      [0xe2, 0x9c, 0x93],
+      [0xef, 0xbb, 0xbf],
+      [0xed, 0xa0, 0x80],
+      [0xc0, 0x80],
+      [0xf0, 0x9f, 0x98, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xff],
+      [0xc2, 0x85],
+    ];
+    let seed = 7;
+    const next = (n: number) => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      return (seed >>> 0) % n;
+    };
+    let texts = 0;
+    for (let round = 0; round < 5_000; round++) {
+      const bytes = Buffer.from(
+        Array.from({ length: 1 + next(4) }, () => pieces[next(pieces.length)] as number[]).flat(),
+      );
+      const expected = oracle(bytes);
+      if (expected !== undefined) texts++;
+      expect(printableText(bytes), bytes.toString('hex')).toBe(expected);
+    }
+    expect(texts).toBeGreaterThan(200);
+    expect(printableText(Buffer.from([0xef, 0xbb, 0xbf, 0x41]))).toBe('A');
+  });
+
   it('reads every single byte as the strict decoder and the printable check would', () => {
     const strict = new TextDecoder('utf-8', { fatal: true });
     for (let b = 0; b < 256; b++) {
