@@ -6,7 +6,7 @@ import snmp from 'net-snmp';
 import pino from 'pino';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Agent, agentVersion, enroll, loadConfig } from '../../agent/src/index.js';
-import { IF_INDEX_2, LINK_DOWN, trap } from '../../agent/test/helpers/trap-harness.js';
+import { IF_INDEX_2, LINK_DOWN, LINK_UP, trap } from '../../agent/test/helpers/trap-harness.js';
 import {
   SIM_GOLDEN,
   type SnmpSimulator,
@@ -284,5 +284,55 @@ describeBrowser('a live job in the dashboard', () => {
     await poll(() => page.getByRole('rowheader', { name: 'ifIndex.2', exact: true }).count()).toBe(1);
     await screenshot(page, 'events-trap');
     expectNoProblems(problems);
+  });
+
+  it('a trap stored before the page’s live subscription is confirmed still shows', async () => {
+    const t = server.demo.customerTenantId;
+    // A second tab whose subscribe messages are held back: the trap arrives after the page
+    // loaded its list and before the hub confirmed the subscription, the window in which no
+    // live frame can reach it.
+    const tab = await page.context().newPage();
+    const held: (() => void)[] = [];
+    let holding = true;
+    await tab.routeWebSocket(/\/api\/v1\/live/, (ws) => {
+      const hub = ws.connectToServer();
+      ws.onMessage((message) => {
+        const send = () => hub.send(message);
+        if (holding && typeof message === 'string' && message.includes('"subscribe"')) held.push(send);
+        else send();
+      });
+      hub.onMessage((message) => ws.send(message));
+    });
+    try {
+      await tab.goto(`/t/${t}/events`);
+      // The list is loaded (the trap of the test before is on it) and the subscription waits.
+      await poll(() => tab.getByRole('row', { name: /linkDown/ }).count(), 30_000).toBe(1);
+      await poll(() => held.length).toBeGreaterThan(0);
+
+      const session = snmp.createSession('127.0.0.1', 'public', {
+        trapPort: agent!.trapPort,
+        version: snmp.Version2c,
+        timeout: 1000,
+        retries: 0,
+      });
+      try {
+        await trap(session, LINK_UP, [IF_INDEX_2]);
+      } finally {
+        session.close();
+      }
+      const stored = async () => {
+        const res = await tab.request.get(`/api/v1/tenants/${t}/events?kind=trap`);
+        const body = (await res.json()) as { items: { summary: string }[] };
+        return body.items.filter((e) => /linkUp/.test(e.summary)).length;
+      };
+      await poll(stored, 30_000).toBe(1);
+      expect(await tab.getByRole('row', { name: /linkUp/ }).count()).toBe(0);
+
+      holding = false;
+      for (const send of held.splice(0)) send();
+      await poll(() => tab.getByRole('row', { name: /linkUp/ }).count(), 15_000).toBe(1);
+    } finally {
+      await tab.close();
+    }
   });
 });

@@ -37,6 +37,12 @@ export type AgentsLiveEvent =
   | LiveTopicError;
 
 export type TenantLiveEvent =
+  /**
+   * The hub confirmed the subscription (also again after a reconnect): from here on nothing is
+   * missed, but what happened before it, since the view last loaded, may have been. A view that
+   * shows a loaded list reloads it here.
+   */
+  | { type: 'subscribed' }
   | { type: 'job'; job: LiveJobState }
   | { type: 'agent'; agent: LiveAgentState }
   | { type: 'trap'; trap: LiveTrap }
@@ -134,5 +140,6 @@ export function subscribeTenant(tenantId: string, cb: (ev: TenantLiveEvent) => v
     else if (f.type === 'agent.updated' && f.agent.tenantId === tenantId)
       cb({ type: 'agent', agent: f.agent });
     else if (f.type === 'trap' && f.trap.tenantId === tenantId) cb({ type: 'trap', trap: f.trap });
+    else if (f.type === 'subscribed') cb({ type: 'subscribed' });
   });
 }

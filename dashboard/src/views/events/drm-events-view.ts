@@ -67,6 +67,8 @@ export class DrmEventsView extends LitElement {
       key: () => this.tenantId || null,
       subscribe: () =>
         subscribeTenant(this.tenantId, (ev) => {
+          // A trap stored between the list's load and the subscription would otherwise be missed.
+          if (ev.type === 'subscribed') void this.#events.reload();
           if (ev.type !== 'trap') return;
           if (this.kind && this.kind !== 'trap') return;
           if (this.deviceId && ev.trap.deviceId !== this.deviceId) return;

@@ -64,6 +64,8 @@ export class DrmJobsView extends LitElement {
       key: () => this.tenantId || null,
       subscribe: () => {
         const off = subscribeTenant(this.tenantId, (ev) => {
+          // A job that changed between the list's load and the subscription would show stale.
+          if (ev.type === 'subscribed') void this.#jobs.reload();
           if (ev.type !== 'job') return;
           const jobs = this.#jobs.value;
           const i = jobs?.findIndex((j) => j.id === ev.job.jobId) ?? -1;

@@ -94,6 +94,11 @@ export class DrmOverviewView extends LitElement {
           }
         });
         const offTenant = subscribeTenant(this.tenantId, (ev) => {
+          // What changed between the page's load and the subscription would otherwise show stale.
+          if (ev.type === 'subscribed') {
+            void this.#data.reload();
+            return;
+          }
           const data = this.#data.value;
           if (!data) return;
           if (ev.type === 'job') {
