@@ -63,6 +63,24 @@ async function stopAgent(): Promise<void> {
   agent = null;
 }
 
+/**
+ * Sends an SNMPv2c trap about ifIndex 2 to the agent from the demo device's address with its
+ * community: the agent knows both from its desired state.
+ */
+async function deviceTrap(oid: string): Promise<void> {
+  const session = snmp.createSession('127.0.0.1', 'public', {
+    trapPort: agent!.trapPort,
+    version: snmp.Version2c,
+    timeout: 1000,
+    retries: 0,
+  });
+  try {
+    await trap(session, oid, [IF_INDEX_2]);
+  } finally {
+    session.close();
+  }
+}
+
 /** A page that was never reloaded keeps this mark. */
 async function markPage(): Promise<void> {
   await page.evaluate(() => {
@@ -264,18 +282,7 @@ describeBrowser('a live job in the dashboard', () => {
     await page.goto(`/t/${t}/events`);
     await poll(() => page.getByRole('heading', { name: 'Events', level: 1 }).count()).toBe(1);
     await markPage();
-    // From the device's address with its community: the agent knows both from its desired state.
-    const session = snmp.createSession('127.0.0.1', 'public', {
-      trapPort: agent!.trapPort,
-      version: snmp.Version2c,
-      timeout: 1000,
-      retries: 0,
-    });
-    try {
-      await trap(session, LINK_DOWN, [IF_INDEX_2]);
-    } finally {
-      session.close();
-    }
+    await deviceTrap(LINK_DOWN);
     const row = page.getByRole('row', { name: /linkDown/ });
     await poll(() => row.count(), 30_000).toBe(1);
     expect(await row.getByText('localhost-snmp').count()).toBe(1);
@@ -309,17 +316,7 @@ describeBrowser('a live job in the dashboard', () => {
       await poll(() => tab.getByRole('row', { name: /linkDown/ }).count(), 30_000).toBe(1);
       await poll(() => held.length).toBeGreaterThan(0);
 
-      const session = snmp.createSession('127.0.0.1', 'public', {
-        trapPort: agent!.trapPort,
-        version: snmp.Version2c,
-        timeout: 1000,
-        retries: 0,
-      });
-      try {
-        await trap(session, LINK_UP, [IF_INDEX_2]);
-      } finally {
-        session.close();
-      }
+      await deviceTrap(LINK_UP);
       const stored = async () => {
         const res = await tab.request.get(`/api/v1/tenants/${t}/events?kind=trap`);
         const body = (await res.json()) as { items: { summary: string }[] };
