@@ -25,6 +25,8 @@ export type JobLiveEvent =
   | LiveTopicError;
 
 export type DeviceLiveEvent =
+  /** The hub confirmed the subscription (also after a reconnect); see `TenantLiveEvent`. */
+  | { type: 'subscribed' }
   | { type: 'samples'; samples: LiveSample[] }
   | { type: 'progress'; progress: ProgressEvent; at: string }
   | { type: 'job'; job: LiveJobState }
@@ -116,6 +118,7 @@ export function subscribeDevice(
       cb({ type: 'progress', progress: f.progress, at: f.at });
     } else if (f.type === 'job.updated') cb({ type: 'job', job: f.job });
     else if (f.type === 'trap' && f.trap.deviceId === deviceId) cb({ type: 'trap', trap: f.trap });
+    else if (f.type === 'subscribed') cb({ type: 'subscribed' });
   });
 }
 

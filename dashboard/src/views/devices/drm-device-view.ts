@@ -82,7 +82,8 @@ export class DrmDeviceView extends LitElement {
       key: () => (this.tenantId && this.deviceId ? `${this.tenantId}/${this.deviceId}` : null),
       subscribe: () =>
         subscribeDevice(this.tenantId, this.deviceId, (ev) => {
-          if (ev.type === 'job') void this.#jobs.reload();
+          // A job that changed between the list's load and the subscription would show stale.
+          if (ev.type === 'job' || ev.type === 'subscribed') void this.#jobs.reload();
           // Samples of a schedule this page has not listed: one was added since it loaded.
           const known = new Set(this.#data.value?.schedules.map((s) => s.id));
           if (ev.type === 'samples' && ev.samples.some((s) => !known.has(s.scheduleId)))

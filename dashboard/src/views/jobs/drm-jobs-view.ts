@@ -60,6 +60,13 @@ export class DrmJobsView extends LitElement {
   constructor() {
     super();
     let refresh: ReturnType<typeof setTimeout> | undefined;
+    // One reload half a second on, however many changes ask for it meanwhile.
+    const refreshSoon = () => {
+      refresh ??= setTimeout(() => {
+        refresh = undefined;
+        void this.#jobs.reload();
+      }, 500);
+    };
     new LiveController(this, {
       key: () => this.tenantId || null,
       subscribe: () => {
@@ -67,6 +74,11 @@ export class DrmJobsView extends LitElement {
           // A job that changed between the list's load and the subscription would show stale.
           if (ev.type === 'subscribed') void this.#jobs.reload();
           if (ev.type !== 'job') return;
+          // A list being loaded may predate this change: merged now, it would be overwritten.
+          if (this.#jobs.loading) {
+            refreshSoon();
+            return;
+          }
           const jobs = this.#jobs.value;
           const i = jobs?.findIndex((j) => j.id === ev.job.jobId) ?? -1;
           if (jobs && i >= 0) {
@@ -80,13 +92,13 @@ export class DrmJobsView extends LitElement {
             this.#jobs.value = next;
             this.requestUpdate();
           } else {
-            // A job this page has not listed (new, or beyond it): refresh once things settle.
-            clearTimeout(refresh);
-            refresh = setTimeout(() => void this.#jobs.reload(), 500);
+            // A job this page has not listed (new, or beyond it).
+            refreshSoon();
           }
         });
         return () => {
           clearTimeout(refresh);
+          refresh = undefined;
           off();
         };
       },

@@ -101,6 +101,11 @@ export class DrmOverviewView extends LitElement {
           }
           const data = this.#data.value;
           if (!data) return;
+          // A load in flight may predate this change: load again rather than merge into it.
+          if (this.#data.loading && ev.type !== 'error') {
+            void this.#data.reload();
+            return;
+          }
           if (ev.type === 'job') {
             const i = data.jobs.findIndex((j) => j.id === ev.job.jobId);
             if (i < 0) void this.#data.reload();
