@@ -31,13 +31,50 @@ export const JobCancel = z.object({
 });
 export type JobCancel = z.infer<typeof JobCancel>;
 
+/** Targets of one job that are in the agent's inbox. */
+export const ReceiptedTargets = z.object({ jobId: Uuid, deviceIds: uniqueUuids(1, 1000) });
+export type ReceiptedTargets = z.infer<typeof ReceiptedTargets>;
+
+/** The most targets one receipt names (about 150 KB of ids, under `MAX_MESSAGE_BYTES`). */
+export const MAX_RECEIPT_TARGETS = 4000;
+
 /**
- * `receipts` (agent→hub): these jobs are in the agent's SQLite inbox. Sent only after the
- * insert commits — a broker's PUBACK proves nothing about storage.
+ * `receipts` (agent→hub): these jobs' targets are in the agent's SQLite inbox. Sent only after
+ * the insert commits — a broker's PUBACK proves nothing about storage.
+ *
+ * `targets` names the targets stored, per job: a job whose targets the hub split over several
+ * `jobs` messages is receipted message by message, so the targets of a message that never
+ * arrived stay unreceipted and are sent again when the agent next connects. A job of `jobIds`
+ * without an entry in `targets` is receipted whole.
  */
-export const JobReceipt = z.object({
-  jobIds: uniqueUuids(1, 1000),
-  /** Envelope ids of the dispatch messages stored, when the hub split a job into several. */
-  dispatchIds: z.array(Uuid).max(1000).optional(),
-});
+export const JobReceipt = z
+  .object({
+    jobIds: uniqueUuids(1, 1000),
+    targets: z.array(ReceiptedTargets).max(1000).optional(),
+  })
+  .check((ctx) => {
+    const { jobIds, targets } = ctx.value;
+    if (!targets) return;
+    const listed = new Set(jobIds.map((id) => id.toLowerCase()));
+    let count = 0;
+    for (const [i, t] of targets.entries()) {
+      count += t.deviceIds.length;
+      if (!listed.has(t.jobId.toLowerCase())) {
+        ctx.issues.push({
+          code: 'custom',
+          path: ['targets', i, 'jobId'],
+          message: 'must be one of jobIds',
+          input: t.jobId,
+        });
+      }
+    }
+    if (count > MAX_RECEIPT_TARGETS) {
+      ctx.issues.push({
+        code: 'custom',
+        path: ['targets'],
+        message: `must name at most ${MAX_RECEIPT_TARGETS} targets in all`,
+        input: count,
+      });
+    }
+  });
 export type JobReceipt = z.infer<typeof JobReceipt>;

@@ -1,11 +1,9 @@
 import type { Logger } from 'pino';
-import type { ChannelMessage, ConfigAck, JobCancel } from '@drm/protocol';
+import type { ChannelMessage, ConfigAck, JobCancel, ReceiptedTargets } from '@drm/protocol';
 import { LinkDownError, type MqttLink } from '../link/index.js';
 import type { Store } from '../store/index.js';
+import { receiptChunks } from '../store/inbox.js';
 import type { Component } from './component.js';
-
-/** The protocol's bound on one receipt. */
-const MAX_RECEIPT_JOBS = 1000;
 
 export interface JobIntakeOptions {
   link: Pick<MqttLink, 'on' | 'onConnected' | 'publish' | 'reject'>;
@@ -29,8 +27,12 @@ export interface JobIntakeOptions {
  */
 export class JobIntake implements Component {
   readonly #log: Logger;
-  /** Jobs stored and not yet receipted in this connection, sent together on the next turn. */
-  readonly #toReceipt = new Set<string>();
+  /**
+   * Targets stored and not yet receipted in this connection, by job, sent together on the next
+   * turn. Per target, not per job: a job the hub split over several messages is receipted as
+   * its parts arrive, and a part that never arrives is sent again.
+   */
+  readonly #toReceipt = new Map<string, Set<string>>();
   #flush: NodeJS.Immediate | undefined;
   #started = false;
   #stopped = false;
@@ -61,10 +63,9 @@ export class JobIntake implements Component {
    */
   async sendPendingReceipts(): Promise<void> {
     for (;;) {
-      const jobIds = this.opts.store.inbox.pendingReceipts(MAX_RECEIPT_JOBS);
-      if (jobIds.length === 0) return;
-      if (!(await this.#receipt(jobIds))) return;
-      if (jobIds.length < MAX_RECEIPT_JOBS) return;
+      const targets = this.opts.store.inbox.pendingReceipts();
+      if (targets.length === 0) return;
+      if (!(await this.#receipt(targets))) return;
     }
   }
 
@@ -80,7 +81,9 @@ export class JobIntake implements Component {
       { jobId: outcome.jobId, kind: dispatch.kind, stored: outcome.inserted, duplicates: outcome.duplicates },
       'job received',
     );
-    this.#toReceipt.add(outcome.jobId);
+    const devices = this.#toReceipt.get(outcome.jobId) ?? new Set<string>();
+    for (const t of dispatch.targets) devices.add(t.deviceId.toLowerCase());
+    this.#toReceipt.set(outcome.jobId, devices);
     this.#flush ??= setImmediate(() => {
       this.#flush = undefined;
       void this.#sendQueuedReceipts();
@@ -89,24 +92,28 @@ export class JobIntake implements Component {
   }
 
   async #sendQueuedReceipts(): Promise<void> {
-    while (this.#toReceipt.size > 0 && !this.#stopped) {
-      const jobIds = [...this.#toReceipt].slice(0, MAX_RECEIPT_JOBS);
-      for (const id of jobIds) this.#toReceipt.delete(id);
+    if (this.#stopped || this.#toReceipt.size === 0) return;
+    const pairs = [...this.#toReceipt].flatMap(([jobId, devices]) =>
+      [...devices].map((deviceId) => [jobId, deviceId] as const),
+    );
+    this.#toReceipt.clear();
+    for (const targets of receiptChunks(pairs)) {
       // Not sent: the rows stay unreceipted and go out with the next connection's receipts.
-      if (!(await this.#receipt(jobIds))) return;
+      if (this.#stopped || !(await this.#receipt(targets))) return;
     }
   }
 
-  /** Sends one receipt and marks its jobs receipted once the broker has it. */
-  async #receipt(jobIds: string[]): Promise<boolean> {
+  /** Sends one receipt and marks its targets receipted once the broker has it. */
+  async #receipt(targets: ReceiptedTargets[]): Promise<boolean> {
     try {
-      await this.opts.link.publish('receipts', { jobIds });
+      await this.opts.link.publish('receipts', { jobIds: targets.map((t) => t.jobId), targets });
     } catch (err) {
-      if (err instanceof LinkDownError) this.#log.debug({ jobs: jobIds.length }, 'receipt waits for the hub');
+      const count = targets.reduce((n, t) => n + t.deviceIds.length, 0);
+      if (err instanceof LinkDownError) this.#log.debug({ targets: count }, 'receipt waits for the hub');
       else this.#log.error({ err }, 'receipt not sent');
       return false;
     }
-    this.opts.store.inbox.markReceipted(jobIds);
+    this.opts.store.inbox.markReceipted(targets);
     return true;
   }
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { JobDispatch, ResultRecord } from '@drm/protocol';
+import { JobDispatch, MAX_RECEIPT_TARGETS, type ReceiptedTargets, ResultRecord } from '@drm/protocol';
 import {
   type CancelOutcome,
   failedResult,
@@ -61,11 +61,12 @@ function prepareInbox(db: Database.Database) {
       `SELECT * FROM inbox WHERE state = 'queued' AND deadline <= ? ORDER BY seq`,
     ),
     requeue: db.prepare(`UPDATE inbox SET state = 'queued', started_at = NULL WHERE state = 'running'`),
-    pending: db.prepare<[number], { job_id: string }>(
-      'SELECT job_id FROM inbox WHERE receipted = 0 GROUP BY job_id ORDER BY min(seq) LIMIT ?',
+    pending: db.prepare<[number], { job_id: string; device_id: string }>(
+      'SELECT job_id, device_id FROM inbox WHERE receipted = 0 ORDER BY seq LIMIT ?',
     ),
     receipted: db.prepare(
-      'UPDATE inbox SET receipted = 1 WHERE receipted = 0 AND job_id IN (SELECT value FROM json_each(?))',
+      `UPDATE inbox SET receipted = 1 WHERE receipted = 0 AND (job_id, device_id) IN
+         (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))`,
     ),
     counts: db.prepare<[], { state: string; n: number }>(
       'SELECT state, count(*) AS n FROM inbox GROUP BY state',
@@ -234,16 +235,23 @@ export class Inbox {
     return this.#db.transaction(() => this.#s.requeue.run().changes).immediate();
   }
 
-  /** Job ids with targets stored but not yet receipted, oldest first (at most one receipt's worth). */
-  pendingReceipts(limit = 1000): string[] {
-    return this.#s.pending.all(limit).map((r) => r.job_id);
+  /**
+   * Targets stored but not yet receipted, by job, oldest first: at most one receipt's worth
+   * (`MAX_RECEIPT_TARGETS` targets of at most `MAX_RECEIPT_JOBS` jobs).
+   */
+  pendingReceipts(): ReceiptedTargets[] {
+    return (
+      receiptChunks(this.#s.pending.all(MAX_RECEIPT_TARGETS).map((r) => [r.job_id, r.device_id]))[0] ?? []
+    );
   }
 
-  /** Call once the receipt for these jobs is published. */
-  markReceipted(jobIds: readonly string[]): number {
-    if (jobIds.length === 0) return 0;
-    const ids = JSON.stringify(jobIds.map((id) => id.toLowerCase()));
-    return this.#db.transaction(() => this.#s.receipted.run(ids).changes).immediate();
+  /** Call once the receipt naming these targets is published. Returns how many rows it marked. */
+  markReceipted(targets: readonly ReceiptedTargets[]): number {
+    if (targets.length === 0) return 0;
+    const pairs = JSON.stringify(
+      targets.flatMap((t) => t.deviceIds.map((d) => [t.jobId.toLowerCase(), d.toLowerCase()])),
+    );
+    return this.#db.transaction(() => this.#s.receipted.run(pairs).changes).immediate();
   }
 
   counts(): InboxCounts {
@@ -280,4 +288,35 @@ export class Inbox {
       .immediate();
     return null;
   }
+}
+
+/** The most jobs one receipt names (its `jobIds`). */
+export const MAX_RECEIPT_JOBS = 1000;
+
+/**
+ * Groups (job, device) pairs by job, in the order of their first pair, into receipts of at
+ * most `MAX_RECEIPT_TARGETS` targets and `MAX_RECEIPT_JOBS` jobs each. A job's targets may be
+ * split across two receipts; each names only what it carries.
+ */
+export function receiptChunks(pairs: Iterable<readonly [string, string]>): ReceiptedTargets[][] {
+  const chunks: ReceiptedTargets[][] = [];
+  let jobs = new Map<string, ReceiptedTargets>();
+  let targets = 0;
+  for (const [jobId, deviceId] of pairs) {
+    let entry = jobs.get(jobId);
+    if (targets === MAX_RECEIPT_TARGETS || (!entry && jobs.size === MAX_RECEIPT_JOBS)) {
+      chunks.push([...jobs.values()]);
+      jobs = new Map();
+      targets = 0;
+      entry = undefined;
+    }
+    if (!entry) {
+      entry = { jobId, deviceIds: [] };
+      jobs.set(jobId, entry);
+    }
+    entry.deviceIds.push(deviceId);
+    targets += 1;
+  }
+  if (jobs.size > 0) chunks.push([...jobs.values()]);
+  return chunks;
 }

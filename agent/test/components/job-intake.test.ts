@@ -134,11 +134,13 @@ describe('JobIntake', () => {
       deadline: new Date(Date.now() + 60_000).toISOString(),
       createdAt: new Date().toISOString(),
     });
-    expect(r.store.inbox.pendingReceipts()).toEqual([jobId]);
+    expect(r.store.inbox.pendingReceipts()).toEqual([{ jobId, deviceIds: [deviceId] }]);
     const receipts = watch(hub.app, r.agent, 'receipts');
     watchers.push(receipts);
     await r.start();
     expect(await until(() => receipts.seen.some((m) => m.body.jobIds.includes(jobId)), 5_000)).toBe(true);
+    const sent = receipts.seen.find((m) => m.body.jobIds.includes(jobId));
+    expect(sent?.body.targets).toEqual([{ jobId, deviceIds: [deviceId] }]);
     expect(await until(() => r.store.inbox.pendingReceipts().length === 0, 5_000)).toBe(true);
   });
 

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ResultRecord, ResultRecord as ResultRecordSchema } from '@drm/protocol';
+import {
+  type JobDispatch,
+  MAX_RECEIPT_TARGETS,
+  type ResultRecord,
+  ResultRecord as ResultRecordSchema,
+} from '@drm/protocol';
+import { MAX_RECEIPT_JOBS, receiptChunks } from '../../src/store/inbox.js';
 import { Store } from '../../src/store/index.js';
 import { cleanupDirs, dispatch, openStore, result, tempDir } from './fixtures.js';
 
@@ -59,26 +65,54 @@ describe('inbox', () => {
     expect(outboxResults(store)).toHaveLength(1);
   });
 
-  it('adds the targets of a job split over several dispatches', () => {
+  it('adds the targets of a job split over several dispatches, receipted dispatch by dispatch', () => {
     const store = track(openStore());
     const jobId = randomUUID();
-    store.inbox.put(dispatch({ jobId, targets: 2 }));
-    store.inbox.markReceipted([jobId]);
+    const first = dispatch({ jobId, targets: 2 });
+    store.inbox.put(first);
+    const firstTargets = [{ jobId, deviceIds: first.targets.map((t) => t.deviceId) }];
+    expect(store.inbox.pendingReceipts()).toEqual(firstTargets);
+    expect(store.inbox.markReceipted(firstTargets)).toBe(2);
     expect(store.inbox.pendingReceipts()).toEqual([]);
-    expect(store.inbox.put(dispatch({ jobId, targets: 1 })).inserted).toBe(1);
+    const second = dispatch({ jobId, targets: 1 });
+    expect(store.inbox.put(second).inserted).toBe(1);
     expect(store.inbox.counts().queued).toBe(3);
-    expect(store.inbox.pendingReceipts()).toEqual([jobId]);
+    // Only the target of the second dispatch waits for a receipt.
+    expect(store.inbox.pendingReceipts()).toEqual([{ jobId, deviceIds: [second.targets[0]!.deviceId] }]);
   });
 
-  it('lists unreceipted jobs oldest first until they are marked', () => {
+  it('lists unreceipted targets by job, oldest first, until they are marked', () => {
     const store = track(openStore());
     const jobs = [dispatch(), dispatch({ targets: 2 }), dispatch()];
     for (const d of jobs) store.inbox.put(d);
-    expect(store.inbox.pendingReceipts()).toEqual(jobs.map((d) => d.jobId));
-    expect(store.inbox.pendingReceipts(2)).toEqual([jobs[0]!.jobId, jobs[1]!.jobId]);
-    expect(store.inbox.markReceipted([jobs[1]!.jobId])).toBe(2);
-    expect(store.inbox.pendingReceipts()).toEqual([jobs[0]!.jobId, jobs[2]!.jobId]);
-    expect(store.inbox.get(jobs[1]!.jobId, jobs[1]!.targets[0]!.deviceId)?.receipted).toBe(true);
+    const of = (d: JobDispatch) => ({ jobId: d.jobId, deviceIds: d.targets.map((t) => t.deviceId) });
+    expect(store.inbox.pendingReceipts()).toEqual(jobs.map(of));
+    // One target of the second job only: its other one stays pending.
+    const [b0, b1] = jobs[1]!.targets.map((t) => t.deviceId) as [string, string];
+    expect(store.inbox.markReceipted([{ jobId: jobs[1]!.jobId, deviceIds: [b0] }])).toBe(1);
+    expect(store.inbox.pendingReceipts()).toEqual([
+      of(jobs[0]!),
+      { jobId: jobs[1]!.jobId, deviceIds: [b1] },
+      of(jobs[2]!),
+    ]);
+    expect(store.inbox.markReceipted([of(jobs[1]!), of(jobs[0]!)])).toBe(2);
+    expect(store.inbox.pendingReceipts()).toEqual([of(jobs[2]!)]);
+    expect(store.inbox.get(jobs[1]!.jobId, b0)?.receipted).toBe(true);
+  });
+
+  it('cuts receipts at the protocol bounds: 4000 targets, 1000 jobs', () => {
+    const many = Array.from({ length: 4500 }, (_, i) => [`job-${Math.floor(i / 900)}`, `dev-${i}`] as const);
+    const chunks = receiptChunks(many);
+    expect(chunks.map((c) => c.reduce((n, t) => n + t.deviceIds.length, 0))).toEqual([
+      MAX_RECEIPT_TARGETS,
+      500,
+    ]);
+    // job-4 (devices 3600..4499) is split between the two receipts.
+    expect(chunks[0]!.at(-1)).toMatchObject({ jobId: 'job-4' });
+    expect(chunks[1]!.map((t) => t.jobId)).toEqual(['job-4']);
+    const single = Array.from({ length: 1500 }, (_, i) => [`job-${i}`, 'dev'] as const);
+    expect(receiptChunks(single).map((c) => c.length)).toEqual([MAX_RECEIPT_JOBS, 500]);
+    expect(receiptChunks([])).toEqual([]);
   });
 
   it('skips busy devices and targets past their deadline', () => {
@@ -197,7 +231,7 @@ describe('inbox', () => {
     store.inbox.complete(d.jobId, a, [result(d.jobId, a)]);
     now += 1000;
     expect(store.inbox.prune(new Date(Date.parse('2025-03-02T00:00:00.000Z')))).toBe(0); // not receipted
-    store.inbox.markReceipted([d.jobId]);
+    store.inbox.markReceipted([{ jobId: d.jobId, deviceIds: d.targets.map((t) => t.deviceId) }]);
     expect(store.inbox.prune(new Date(Date.parse('2025-03-01T12:30:00.000Z')))).toBe(0); // deadline ahead
     expect(store.inbox.prune(new Date(Date.parse('2025-03-02T00:00:00.000Z')))).toBe(1);
     expect(store.inbox.counts()).toEqual({ queued: 1, running: 0, done: 0, cancelled: 0 });

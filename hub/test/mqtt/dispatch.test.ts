@@ -7,6 +7,7 @@ import {
   expireOverdueJobs,
   type MqttJobDispatcher,
 } from '../../src/mqtt/dispatcher.js';
+import { registerIngestion } from '../../src/mqtt/ingest.js';
 import { createTestHub, type TestHub } from '../helpers/hub.js';
 import {
   FakeMqttHub,
@@ -27,6 +28,7 @@ beforeAll(async () => {
   hub = await createTestHub();
   mqtt = new FakeMqttHub();
   dispatcher = createMqttJobDispatcher({ db: hub.db, mqtt, secrets: hub.app.secrets, log: silentLog });
+  registerIngestion(mqtt, { db: hub.db, log: silentLog });
 });
 afterAll(async () => {
   await hub?.close();
@@ -55,6 +57,35 @@ function v3Access(deviceId: string, address: string) {
       privKey: SECRETS.privKey,
     },
   };
+}
+
+/** `n` devices of agent A with SNMPv3 access of long keys: a job over 1,000 of them is split. */
+async function bulkDevices(f: TenantFixture, n: number): Promise<string[]> {
+  const credentialId = randomUUID();
+  await sql(
+    f.tenantId,
+    `INSERT INTO credentials (tenant_id, id, name, kind, version, username, security_level, auth_protocol,
+                                priv_protocol, secret, key_id)
+       VALUES ($1, $2, 'long keys', 'snmp-v3', '3', 'operator-account', 'authPriv', 'sha512', 'aes256r', $3, 'test')`,
+    [
+      f.tenantId,
+      credentialId,
+      sealSecret(hub.app.secrets, f.tenantId, credentialId, {
+        authKey: 'a'.repeat(64),
+        privKey: 'p'.repeat(64),
+      }),
+    ],
+  );
+  const devices = await sql<{ id: string }>(
+    f.tenantId,
+    `INSERT INTO devices (tenant_id, id, site_id, agent_id, name, address, snmp)
+       SELECT $1, gen_random_uuid(), $2, $3, 'bulk-' || i, '10.0.' || (i / 250) || '.' || (i % 250 + 1),
+              jsonb_build_object('version', '3', 'port', 161, 'credentialId', $4::text)
+         FROM generate_series(1, $5::int) AS i
+       RETURNING id`,
+    [f.tenantId, f.siteId, f.agentA, credentialId, n],
+  );
+  return devices.map((d) => d.id);
 }
 
 describe('dispatch', () => {
@@ -193,35 +224,8 @@ describe('dispatch', () => {
   it('splits a job whose targets exceed one message and marks every target once', async () => {
     const f = await fixture();
     mqtt.clear();
-    const credentialId = randomUUID();
-    await sql(
-      f.tenantId,
-      `INSERT INTO credentials (tenant_id, id, name, kind, version, username, security_level, auth_protocol,
-                                priv_protocol, secret, key_id)
-       VALUES ($1, $2, 'long keys', 'snmp-v3', '3', 'operator-account', 'authPriv', 'sha512', 'aes256r', $3, 'test')`,
-      [
-        f.tenantId,
-        credentialId,
-        sealSecret(hub.app.secrets, f.tenantId, credentialId, {
-          authKey: 'a'.repeat(64),
-          privKey: 'p'.repeat(64),
-        }),
-      ],
-    );
-    const devices = await sql<{ id: string }>(
-      f.tenantId,
-      `INSERT INTO devices (tenant_id, id, site_id, agent_id, name, address, snmp)
-       SELECT $1, gen_random_uuid(), $2, $3, 'bulk-' || i, '10.0.' || (i / 250) || '.' || (i % 250 + 1),
-              jsonb_build_object('version', '3', 'port', 161, 'credentialId', $4::text)
-         FROM generate_series(0, 999) AS i
-       RETURNING id`,
-      [f.tenantId, f.siteId, f.agentA, credentialId],
-    );
-    const jobId = await queueJob(
-      hub.db,
-      f.tenantId,
-      devices.map((d) => d.id),
-    );
+    const devices = await bulkDevices(f, 1000);
+    const jobId = await queueJob(hub.db, f.tenantId, devices);
     await dispatcher.dispatch(f.tenantId, jobId);
 
     const bodies = mqtt.sent('jobs', f.agentA);
@@ -232,7 +236,7 @@ describe('dispatch', () => {
     }
     const sent = bodies.flatMap((b) => b.targets.map((t) => t.deviceId));
     expect(new Set(sent).size).toBe(1000);
-    expect(sent.sort()).toEqual(devices.map((d) => d.id).sort());
+    expect(sent.sort()).toEqual([...devices].sort());
     const [counts] = await sql<{ dispatched: number; once: number }>(
       f.tenantId,
       `SELECT count(*) FILTER (WHERE status = 'dispatched')::int AS dispatched,
@@ -241,6 +245,31 @@ describe('dispatch', () => {
       [jobId],
     );
     expect(counts).toEqual({ dispatched: 1000, once: 1000 });
+  });
+
+  it('sends again only the part of a split job whose targets the agent did not receipt', async () => {
+    const f = await fixture();
+    mqtt.clear();
+    const devices = await bulkDevices(f, 1000);
+    const jobId = await queueJob(hub.db, f.tenantId, devices);
+    await dispatcher.dispatch(f.tenantId, jobId);
+    const [first, ...lost] = mqtt.sent('jobs', f.agentA);
+    expect(lost.length).toBeGreaterThanOrEqual(1);
+    // The agent stored the first message only, and says so target by target.
+    const stored = first!.targets.map((t) => t.deviceId);
+    await mqtt.deliver(
+      'receipts',
+      { tenantId: f.tenantId, agentId: f.agentA },
+      {
+        jobIds: [jobId],
+        targets: [{ jobId, deviceIds: stored }],
+      },
+    );
+    mqtt.clear();
+    await dispatcher.resendUnreceipted(f.tenantId, f.agentA);
+    const again = mqtt.sent('jobs', f.agentA).flatMap((b) => b.targets.map((t) => t.deviceId));
+    expect(again.sort()).toEqual(lost.flatMap((b) => b.targets.map((t) => t.deviceId)).sort());
+    expect(again.some((d) => stored.includes(d))).toBe(false);
   });
 
   it('sends nothing for a job that was cancelled or has finished', async () => {

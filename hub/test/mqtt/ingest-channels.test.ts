@@ -72,6 +72,41 @@ describe('receipts', () => {
     expect((await jobOf(hub.db, f.tenantId, jobId)).status).toBe('dispatched');
   });
 
+  it('marks only the targets a receipt names when it names them (one part of a split job)', async () => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev, f.trDev]);
+    await rows(
+      f.tenantId,
+      `UPDATE job_targets SET status = 'dispatched', dispatched_at = now() WHERE job_id = $1`,
+      [jobId],
+    );
+    const receivedAt = new Date(Date.now() - 5000);
+    await mqtt.deliver(
+      'receipts',
+      from(f),
+      { jobIds: [jobId], targets: [{ jobId, deviceIds: [f.snmpDev.toUpperCase()] }] },
+      { receivedAt },
+    );
+    let targets = await targetsOf(hub.db, f.tenantId, jobId);
+    expect(targets.get(f.snmpDev)).toMatchObject({ status: 'dispatched', receiptedAt: receivedAt });
+    // Not stored by the agent yet: still waiting, so sent again when the agent next connects.
+    expect(targets.get(f.v3Dev)).toMatchObject({ status: 'dispatched', receiptedAt: null });
+    expect(targets.get(f.trDev)).toMatchObject({ status: 'dispatched', receiptedAt: null });
+
+    // The rest arrives and is receipted; a target named twice or another agent's is no matter.
+    const later = new Date(Date.now() - 1000);
+    await mqtt.deliver(
+      'receipts',
+      from(f),
+      { jobIds: [jobId], targets: [{ jobId, deviceIds: [f.v3Dev, f.trDev, f.snmpDev, f.otherDev] }] },
+      { receivedAt: later },
+    );
+    targets = await targetsOf(hub.db, f.tenantId, jobId);
+    expect(targets.get(f.snmpDev)?.receiptedAt).toEqual(receivedAt);
+    expect(targets.get(f.v3Dev)?.receiptedAt).toEqual(later);
+    expect(targets.get(f.trDev)?.receiptedAt).toEqual(later);
+  });
+
   it("ignores a receipt naming another tenant's job", async () => {
     const f = await fixture();
     const other = await fixture();

@@ -229,30 +229,49 @@ export async function storedParts<G extends PartGroup>(
 }
 
 /**
- * Marks the agent's targets of these jobs as stored in its inbox; a queued one (its dispatch
- * was not recorded yet) becomes `dispatched`. Returns the jobs whose targets changed.
+ * Marks the agent's targets as stored in its inbox: the (job, device) pairs of `pairs`, and
+ * every target of `wholeJobs` (receipts that name no targets). A queued one (its dispatch was
+ * not recorded yet) becomes `dispatched`. Each target is found by its own primary-key lookup
+ * and locked in key order, however many targets the agent has. Returns the jobs whose targets
+ * changed.
  */
 export async function receiptTargets(
   q: Queryable,
   tenantId: string,
   agentId: string,
-  jobIds: readonly string[],
+  receipt: { wholeJobs: readonly string[]; pairs: readonly { jobId: string; deviceId: string }[] },
   at: Date,
 ): Promise<string[]> {
+  const keys = [...receipt.pairs];
+  if (receipt.wholeJobs.length > 0) {
+    const { rows } = await q.query<{ jobId: string; deviceId: string }>(
+      `SELECT job_id AS "jobId", device_id AS "deviceId" FROM job_targets
+        WHERE tenant_id = $1 AND job_id = ANY($2::uuid[]) AND agent_id = $3`,
+      [tenantId, receipt.wholeJobs, agentId],
+    );
+    keys.push(...rows);
+  }
+  if (keys.length === 0) return [];
+  const sorted = inKeyOrder(keys);
   const { rows } = await q.query<{ jobId: string }>(
     `UPDATE job_targets t SET
-        receipted_at = $4,
+        receipted_at = $3,
         status = CASE WHEN t.status = 'queued' THEN 'dispatched' ELSE t.status END,
-        dispatched_at = COALESCE(t.dispatched_at, $4)
-       FROM (SELECT job_id, device_id FROM job_targets
-              WHERE tenant_id = $1 AND agent_id = $2 AND job_id = ANY($3::uuid[])
-                AND receipted_at IS NULL AND status IN ('queued', 'dispatched', 'running')
-              ORDER BY job_id, device_id FOR UPDATE) AS locked
+        dispatched_at = COALESCE(t.dispatched_at, $3)
+       FROM (SELECT x.job_id, x.device_id
+               FROM unnest($4::uuid[], $5::uuid[]) WITH ORDINALITY AS k(job_id, device_id, n)
+              CROSS JOIN LATERAL (
+                    SELECT job_id, device_id FROM job_targets
+                     WHERE tenant_id = $1 AND job_id = k.job_id AND device_id = k.device_id
+                       AND agent_id = $2 AND receipted_at IS NULL
+                       AND status IN ('queued', 'dispatched', 'running')
+                     LIMIT 1 FOR UPDATE) AS x
+              ORDER BY k.n) AS locked
       WHERE t.tenant_id = $1 AND t.job_id = locked.job_id AND t.device_id = locked.device_id
       RETURNING t.job_id AS "jobId"`,
-    [tenantId, agentId, jobIds, at.toISOString()],
+    [tenantId, agentId, at.toISOString(), sorted.map((k) => k.jobId), sorted.map((k) => k.deviceId)],
   );
-  return [...new Set(rows.map((r) => r.jobId))].sort();
+  return [...new Set(rows.map((r) => r.jobId.toLowerCase()))].sort();
 }
 
 /**
