@@ -35,6 +35,8 @@ export type JobCancel = z.infer<typeof JobCancel>;
 export const ReceiptedTargets = z.object({ jobId: Uuid, deviceIds: uniqueUuids(1, 1000) });
 export type ReceiptedTargets = z.infer<typeof ReceiptedTargets>;
 
+/** The most jobs one receipt names. */
+export const MAX_RECEIPT_JOBS = 1000;
 /** The most targets one receipt names (about 150 KB of ids, under `MAX_MESSAGE_BYTES`). */
 export const MAX_RECEIPT_TARGETS = 4000;
 
@@ -49,8 +51,8 @@ export const MAX_RECEIPT_TARGETS = 4000;
  */
 export const JobReceipt = z
   .object({
-    jobIds: uniqueUuids(1, 1000),
-    targets: z.array(ReceiptedTargets).max(1000).optional(),
+    jobIds: uniqueUuids(1, MAX_RECEIPT_JOBS),
+    targets: z.array(ReceiptedTargets).max(MAX_RECEIPT_JOBS).optional(),
   })
   .check((ctx) => {
     const { jobIds, targets } = ctx.value;

@@ -2,7 +2,6 @@ import { z } from 'zod';
 import {
   CHANNEL_MESSAGE_TYPES,
   ChannelMessages,
-  MAX_CONFIG_BYTES,
   MAX_MESSAGE_BYTES,
   maxMessageBytes,
   PROTOCOL_VERSION,
@@ -83,9 +82,14 @@ export function parseMessage<C extends Channel>(
   return { ok: true, message: parsed.data as ChannelMessage<C> };
 }
 
+/** The channel of each message type, so a message is measured against its channel's limit. */
+const CHANNEL_OF_TYPE = new Map<unknown, Channel>(
+  Object.entries(CHANNEL_MESSAGE_TYPES).map(([channel, type]) => [type, channel as Channel]),
+);
+
 /**
- * Serialises a message and reports whether it fits the limit of its channel (`limit`:
- * `MAX_CONFIG_BYTES` for a `config.sync`, `MAX_MESSAGE_BYTES` for every other type), for
+ * Serialises a message and reports whether it fits the limit of its channel (`limit`, as
+ * `maxMessageBytes` gives it; `MAX_MESSAGE_BYTES` for a value that is no message), for
  * producers that split batches.
  */
 export function encodeMessage(message: unknown): {
@@ -96,7 +100,7 @@ export function encodeMessage(message: unknown): {
 } {
   const text = JSON.stringify(message);
   const bytes = new TextEncoder().encode(text).length;
-  const isConfig = (message as { type?: unknown } | null)?.type === CHANNEL_MESSAGE_TYPES.config;
-  const limit = isConfig ? MAX_CONFIG_BYTES : MAX_MESSAGE_BYTES;
+  const channel = CHANNEL_OF_TYPE.get((message as { type?: unknown } | null)?.type);
+  const limit = channel ? maxMessageBytes(channel) : MAX_MESSAGE_BYTES;
   return { text, bytes, fits: bytes <= limit, limit };
 }

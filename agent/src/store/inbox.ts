@@ -1,5 +1,11 @@
 import type Database from 'better-sqlite3';
-import { JobDispatch, MAX_RECEIPT_TARGETS, type ReceiptedTargets, ResultRecord } from '@drm/protocol';
+import {
+  JobDispatch,
+  MAX_RECEIPT_JOBS,
+  MAX_RECEIPT_TARGETS,
+  type ReceiptedTargets,
+  ResultRecord,
+} from '@drm/protocol';
 import {
   type CancelOutcome,
   failedResult,
@@ -289,9 +295,6 @@ export class Inbox {
     return null;
   }
 }
-
-/** The most jobs one receipt names (its `jobIds`). */
-export const MAX_RECEIPT_JOBS = 1000;
 
 /**
  * Groups (job, device) pairs by job, in the order of their first pair, into receipts of at

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type JobDispatch,
+  MAX_RECEIPT_JOBS,
   MAX_RECEIPT_TARGETS,
   type ResultRecord,
   ResultRecord as ResultRecordSchema,
 } from '@drm/protocol';
-import { MAX_RECEIPT_JOBS, receiptChunks } from '../../src/store/inbox.js';
+import { receiptChunks } from '../../src/store/inbox.js';
 import { Store } from '../../src/store/index.js';
 import { cleanupDirs, dispatch, openStore, result, tempDir } from './fixtures.js';
 

@@ -88,6 +88,16 @@ async function bulkDevices(f: TenantFixture, n: number): Promise<string[]> {
   return devices.map((d) => d.id);
 }
 
+/** A job over 1,000 such devices of a new tenant, dispatched: the hub splits it. */
+async function dispatchSplitJob(): Promise<{ f: TenantFixture; devices: string[]; jobId: string }> {
+  const f = await fixture();
+  mqtt.clear();
+  const devices = await bulkDevices(f, 1000);
+  const jobId = await queueJob(hub.db, f.tenantId, devices);
+  await dispatcher.dispatch(f.tenantId, jobId);
+  return { f, devices, jobId };
+}
+
 describe('dispatch', () => {
   it('sends each agent its targets with decrypted access material and marks them dispatched', async () => {
     const f = await fixture();
@@ -222,11 +232,7 @@ describe('dispatch', () => {
   });
 
   it('splits a job whose targets exceed one message and marks every target once', async () => {
-    const f = await fixture();
-    mqtt.clear();
-    const devices = await bulkDevices(f, 1000);
-    const jobId = await queueJob(hub.db, f.tenantId, devices);
-    await dispatcher.dispatch(f.tenantId, jobId);
+    const { f, devices, jobId } = await dispatchSplitJob();
 
     const bodies = mqtt.sent('jobs', f.agentA);
     expect(bodies.length).toBeGreaterThanOrEqual(2);
@@ -248,11 +254,7 @@ describe('dispatch', () => {
   });
 
   it('sends again only the part of a split job whose targets the agent did not receipt', async () => {
-    const f = await fixture();
-    mqtt.clear();
-    const devices = await bulkDevices(f, 1000);
-    const jobId = await queueJob(hub.db, f.tenantId, devices);
-    await dispatcher.dispatch(f.tenantId, jobId);
+    const { f, jobId } = await dispatchSplitJob();
     const [first, ...lost] = mqtt.sent('jobs', f.agentA);
     expect(lost.length).toBeGreaterThanOrEqual(1);
     // The agent stored the first message only, and says so target by target.
