@@ -69,7 +69,9 @@ describe('drm-agent run, end to end', () => {
     await waitFor('config acked', async () => {
       const revision = readStatus(dataDir, { outboxMaxBytes: 1 << 20 }).desiredState.revision;
       const res = (await call('GET', `/agents/${agent.agentId}`)).json();
-      return revision >= 0 && res.configRevision === revision ? true : undefined;
+      return revision >= 0 && res.configRevision === revision && res.appliedConfigRevision === revision
+        ? true
+        : undefined;
     });
   });
 
@@ -152,15 +154,19 @@ describe('drm-agent run, end to end', () => {
     await waitFor('the agent to store and ack it', async () => {
       const held = readStatus(dataDir, { outboxMaxBytes: 1 << 20 }).desiredState;
       const res = (await call('GET', `/agents/${agent.agentId}`)).json();
-      return held.revision === state?.revision && res.configRevision === held.revision ? held : undefined;
+      // Stored on the agent, and its ack recorded by the hub (the ack lands a moment later).
+      return held.revision === state?.revision && res.appliedConfigRevision === held.revision
+        ? held
+        : undefined;
     });
     expect(readStatus(dataDir, { outboxMaxBytes: 1 << 20 }).desiredState.devices).toBe(state?.devices.length);
     const { rows } = await hub.db.asOwner((q) =>
-      q.query<{ acked: number }>('SELECT acked_config_revision AS acked FROM agents WHERE id = $1', [
-        agent.agentId,
-      ]),
+      q.query<{ acked: number; wanted: number }>(
+        'SELECT acked_config_revision AS acked, config_revision AS wanted FROM agents WHERE id = $1',
+        [agent.agentId],
+      ),
     );
-    expect(rows[0]?.acked).toBe(state?.revision);
+    expect(rows[0]).toEqual({ acked: state?.revision, wanted: state?.revision });
   });
 
   it('stops cleanly: the hub sees it offline within moments, not after a keep-alive timeout', async () => {

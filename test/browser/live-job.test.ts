@@ -143,6 +143,8 @@ describeBrowser('a live job in the dashboard', () => {
     await startAgent();
     const row = page.getByRole('row', { name: new RegExp(AGENT_NAME) });
     await poll(() => row.getByText('Online').count(), 30_000).toBe(1);
+    // The config the hub pushed on connect is acknowledged, and the row says so live.
+    await poll(() => row.getByText('Applied', { exact: true }).count(), 30_000).toBe(1);
     expect(await stillSamePage()).toBe(true);
     await screenshot(page, 'agents-online');
 
@@ -161,6 +163,13 @@ describeBrowser('a live job in the dashboard', () => {
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.waitForURL(new RegExp(`/devices/${server.demo.deviceId}$`));
     await poll(() => page.getByText(`v2c, port ${sim.port}`).count()).toBe(1);
+
+    // The agent is offline: the Agents page shows the new device waiting for it.
+    await navLink(page, 'Agents').click();
+    await page.waitForURL(/\/agents$/);
+    const row = page.getByRole('row', { name: new RegExp(AGENT_NAME) });
+    await poll(() => row.getByText('Pending', { exact: true }).count()).toBe(1);
+    expect(await row.getByText(/^holds \d+ of \d+$/).count()).toBe(1);
   });
 
   it('an snmp.walk of ifTable: progress reaches 100% live, results are named, export downloads them', async () => {

@@ -41,6 +41,8 @@ export function withLiveAgents(agents: readonly Agent[], live: ReadonlyMap<strin
       lastSeenAt: l.lastSeenAt,
       ...(l.version !== undefined && { version: l.version }),
       ...(l.outbox !== undefined && { outbox: l.outbox }),
+      ...(l.configRevision !== undefined && { configRevision: l.configRevision }),
+      ...(l.appliedConfigRevision !== undefined && { appliedConfigRevision: l.appliedConfigRevision }),
     };
   });
 }

@@ -77,12 +77,13 @@ describe('withLiveAgents', () => {
     state: 'never',
     lastSeenAt: null,
     configRevision: -1,
+    appliedConfigRevision: 0,
     outbox: null,
     createdAt: '2025-01-01T00:00:00.000Z',
     revokedAt: null,
   };
 
-  it('lays live presence, version and backlog over the listed agent', () => {
+  it('lays live presence, version, config revisions and backlog over the listed agent', () => {
     const live = new Map<string, LiveAgentState>([
       [
         D1,
@@ -93,6 +94,8 @@ describe('withLiveAgents', () => {
           lastSeenAt: '2025-01-02T00:00:00.000Z',
           version: '1.0.0',
           outbox: { count: 3, bytes: 30, dropped: 1 },
+          configRevision: 4,
+          appliedConfigRevision: 3,
         },
       ],
     ]);
@@ -103,6 +106,8 @@ describe('withLiveAgents', () => {
         lastSeenAt: '2025-01-02T00:00:00.000Z',
         version: '1.0.0',
         outbox: { count: 3, bytes: 30, dropped: 1 },
+        configRevision: 4,
+        appliedConfigRevision: 3,
       },
     ]);
   });
@@ -115,6 +120,8 @@ describe('withLiveAgents', () => {
       state: 'offline',
       version: '0.9.0',
       outbox: null,
+      configRevision: -1,
+      appliedConfigRevision: 0,
     });
     expect(withLiveAgents([rest], new Map())).toEqual([rest]);
   });

@@ -98,6 +98,8 @@ interface AgentHead {
   version: string | null;
   state: AgentState;
   lastSeenAt: Date | null;
+  configRevision: number;
+  appliedConfigRevision: number;
   outboxCount: number;
   outboxBytes: number;
   outboxOldestAt: Date | null;
@@ -113,7 +115,9 @@ export async function agentStates(
   const { rows } = await q.query<AgentHead>(
     `SELECT id, site_id AS "siteId", name, version,
             CASE WHEN revoked_at IS NOT NULL THEN 'revoked' ELSE state END AS state,
-            last_seen_at AS "lastSeenAt", outbox_count AS "outboxCount", outbox_bytes AS "outboxBytes",
+            last_seen_at AS "lastSeenAt", config_revision AS "configRevision",
+            acked_config_revision AS "appliedConfigRevision",
+            outbox_count AS "outboxCount", outbox_bytes AS "outboxBytes",
             outbox_oldest_at AS "outboxOldestAt", outbox_dropped AS "outboxDropped"
        FROM agents WHERE tenant_id = $1 AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))
       ORDER BY created_at, id`,
@@ -127,6 +131,8 @@ export async function agentStates(
     state: a.state,
     lastSeenAt: iso(a.lastSeenAt),
     ...(a.version && { version: a.version }),
+    configRevision: a.configRevision,
+    appliedConfigRevision: a.appliedConfigRevision,
     // No outbox figures until the agent has reported a status at least once (as the REST API).
     outbox: a.lastSeenAt
       ? {

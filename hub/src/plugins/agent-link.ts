@@ -25,9 +25,11 @@ export const agentLinkPlugin = fp(
       pushConfig: (tenantId, agentId) => configSync.push(tenantId, [agentId]),
     });
     app.decorate('jobDispatcher', dispatcher);
-    app.decorate('configChanged', (tenantId: string, agentIds: readonly string[]) =>
-      configSync.push(tenantId, agentIds),
-    );
+    app.decorate('configChanged', async (tenantId: string, agentIds: readonly string[]) => {
+      // The revision moved on: pages showing the agents' config state learn it is pending.
+      for (const agentId of agentIds) live?.agentChanged(tenantId, agentId);
+      await configSync.push(tenantId, agentIds);
+    });
     app.mqtt.onAgentConnected((agent) => configSync.onAgentConnected(agent));
     app.mqtt.onAgentConnected((agent) => dispatcher.resendUnreceipted(agent.tenantId, agent.agentId));
     if (live) app.presence.onChange((agent) => live.agentChanged(agent.tenantId, agent.agentId));

@@ -81,6 +81,7 @@ describe('reading agents', () => {
       state: 'never',
       lastSeenAt: null,
       configRevision: 0,
+      appliedConfigRevision: 0,
       outbox: null,
       createdAt: agent.createdAt,
       revokedAt: null,
@@ -92,7 +93,7 @@ describe('reading agents', () => {
     const e = await enrollAgent(s, 'edge-busy');
     await hub.db.asOwner((q) =>
       q.query(
-        `UPDATE agents SET state = 'online', last_seen_at = '2030-01-02T03:04:05Z', config_revision = 7,
+        `UPDATE agents SET state = 'online', last_seen_at = '2030-01-02T03:04:05Z', config_revision = 7, acked_config_revision = 6,
                 outbox_count = 12, outbox_bytes = 3456, outbox_oldest_at = '2030-01-01T00:00:00Z', outbox_dropped = 2
           WHERE id = $1`,
         [e.agentId],
@@ -105,6 +106,7 @@ describe('reading agents', () => {
       state: 'online',
       lastSeenAt: '2030-01-02T03:04:05.000Z',
       configRevision: 7,
+      appliedConfigRevision: 6,
       outbox: { count: 12, bytes: 3456, oldestAt: '2030-01-01T00:00:00.000Z', dropped: 2 },
     });
     const online = await hub.call(viewer.token, 'GET', `${s.base}/agents?state=online`);

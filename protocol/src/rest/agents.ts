@@ -15,7 +15,10 @@ export const Agent = z.object({
   version: z.string(),
   state: AgentState,
   lastSeenAt: Timestamp.nullable(),
+  /** The revision of devices, credentials and schedules the hub wants this agent to hold. */
   configRevision: z.int().min(-1),
+  /** The revision the agent has confirmed it holds; behind `configRevision` until it applies the latest. */
+  appliedConfigRevision: z.int().min(0),
   outbox: OutboxStats.nullable(),
   createdAt: Timestamp,
   revokedAt: Timestamp.nullable(),

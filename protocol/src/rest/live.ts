@@ -109,6 +109,9 @@ export const LiveAgentState = z.object({
   lastSeenAt: Timestamp.nullable(),
   version: z.string().optional(),
   outbox: OutboxStats.nullable().optional(),
+  /** The revision the hub wants the agent to hold, and the one it has confirmed (as `Agent`). */
+  configRevision: z.int().min(-1).optional(),
+  appliedConfigRevision: z.int().min(0).optional(),
 });
 export type LiveAgentState = z.infer<typeof LiveAgentState>;
 

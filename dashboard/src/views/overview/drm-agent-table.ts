@@ -10,9 +10,9 @@ import '../../components/drm-status-badge.js';
 const STALE_BACKLOG_MS = 5 * 60_000;
 
 /**
- * Agents with what they are doing at the edge: presence, last contact, version, and the
- * backlog waiting in their outbox (how much, how old, how much was dropped). Data only; the
- * parent keeps it live.
+ * Agents with what they are doing at the edge: presence, last contact, version, whether they
+ * hold the latest config, and the backlog waiting in their outbox (how much, how old, how much
+ * was dropped). Data only; the parent keeps it live.
  *
  * @slot actions - not used; per-row actions come through `actions`
  */
@@ -57,6 +57,19 @@ export class DrmAgentTable extends LitElement {
     >`;
   }
 
+  /** Whether the agent holds the devices, credentials and polls the hub last pushed it. */
+  #config(a: Agent) {
+    if (a.state === 'never') return html`<span class="muted">—</span>`;
+    if (a.appliedConfigRevision >= a.configRevision) {
+      return html`<span title=${`revision ${a.configRevision}`}>Applied</span>`;
+    }
+    return html`<span
+        class=${a.state === 'online' ? 'warn' : ''}
+        title="The agent has not yet confirmed the latest devices, credentials and polls"
+        >Pending</span
+      ><br /><span class="small">holds ${a.appliedConfigRevision} of ${a.configRevision}</span>`;
+  }
+
   override render() {
     if (this.agents.length === 0) return html`<p class="muted">No agents yet.</p>`;
     const now = this.#clock.now;
@@ -69,6 +82,7 @@ export class DrmAgentTable extends LitElement {
             <th scope="col">State</th>
             <th scope="col">Last seen</th>
             <th scope="col">Version</th>
+            <th scope="col">Config</th>
             <th scope="col">Backlog</th>
             <th scope="col" class="num">Dropped</th>
             ${this.actions ? html`<th scope="col"><span class="sr-only">Actions</span></th>` : nothing}
@@ -84,6 +98,7 @@ export class DrmAgentTable extends LitElement {
                 ${timeAgo(a.lastSeenAt, now)}
               </td>
               <td class="mono">${a.version || '—'}</td>
+              <td>${this.#config(a)}</td>
               <td>${this.#backlog(a)}</td>
               <td class="num ${a.outbox?.dropped ? 'bad' : ''}">${a.outbox ? a.outbox.dropped.toLocaleString() : '—'}</td>
               ${this.actions ? html`<td>${this.actions(a)}</td>` : nothing}

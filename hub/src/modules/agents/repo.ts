@@ -11,6 +11,7 @@ export interface AgentRow {
   state: AgentState;
   lastSeenAt: Date | null;
   configRevision: number;
+  appliedConfigRevision: number;
   outboxCount: number;
   outboxBytes: number;
   outboxOldestAt: Date | null;
@@ -24,6 +25,7 @@ const STATE = `CASE WHEN revoked_at IS NOT NULL THEN 'revoked' ELSE state END`;
 
 const COLUMNS = `id, tenant_id AS "tenantId", site_id AS "siteId", name, version, ${STATE} AS state,
   last_seen_at AS "lastSeenAt", config_revision AS "configRevision",
+  acked_config_revision AS "appliedConfigRevision",
   outbox_count AS "outboxCount", outbox_bytes AS "outboxBytes",
   outbox_oldest_at AS "outboxOldestAt", outbox_dropped AS "outboxDropped",
   revoked_at AS "revokedAt", created_at AS "createdAt"`;

@@ -22,6 +22,7 @@ function toAgent(row: repo.AgentRow): Agent {
     state: row.state,
     lastSeenAt: iso(row.lastSeenAt),
     configRevision: row.configRevision,
+    appliedConfigRevision: row.appliedConfigRevision,
     // No outbox figures until the agent has reported a status at least once.
     outbox: row.lastSeenAt
       ? {

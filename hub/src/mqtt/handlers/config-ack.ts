@@ -7,7 +7,9 @@ import type { HandlerDeps } from './deps.js';
  * `config-ack`: the agent stored a revision (recorded, so a reconnect need not push it
  * again) or refused one (logged, and kept in the tenant's event log for operators).
  */
-export function configAckHandler(deps: Pick<HandlerDeps, 'db' | 'pushConfig'>): InboundHandler<'config-ack'> {
+export function configAckHandler(
+  deps: Pick<HandlerDeps, 'db' | 'pushConfig' | 'live'>,
+): InboundHandler<'config-ack'> {
   return async (message, ctx) => {
     const { tenantId, agentId } = ctx;
     const { revision, ok, error } = message.body;
@@ -26,6 +28,7 @@ export function configAckHandler(deps: Pick<HandlerDeps, 'db' | 'pushConfig'>): 
     const acked = await deps.db.withTenant(tenantId, (q) =>
       ackConfigRevision(q, tenantId, agentId, revision),
     );
+    if (acked.found) deps.live?.agentChanged(tenantId, agentId);
     if (acked.raisedTo === null) return;
     ctx.log.warn(
       { revision, raisedTo: acked.raisedTo },
