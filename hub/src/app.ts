@@ -98,6 +98,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     port: config.MQTT_PORT ?? DEFAULT_MQTT_PORT,
     portFallback: config.MQTT_PORT === undefined,
     url: config.MQTT_URL,
+    agentAuth: config.MQTT_AGENT_AUTH,
     ...deps.broker,
   });
   // Before the agent link, which feeds it; its routes come with the features, after auth.

@@ -33,6 +33,14 @@ export const ConfigSchema = z.object({
    */
   MQTT_PORT: portNumber().optional(),
   MQTT_URL: optionalUrl(['mqtt', 'mqtts', 'tcp', 'ssl', 'ws', 'wss']),
+  /**
+   * Who keeps agent logins at the external broker of MQTT_URL: `broker` (its operator, from
+   * the hub's agents list) or `mosquitto-dynsec` (the hub, in Mosquitto's dynamic-security
+   * plugin, with the login of MQTT_URL as the plugin's admin).
+   */
+  MQTT_AGENT_AUTH: z
+    .enum(['broker', 'mosquitto-dynsec'], { error: 'must be broker or mosquitto-dynsec' })
+    .default('broker'),
   DATABASE_URL: optionalUrl(['postgres', 'postgresql']),
   DATA_DIR: z.string().trim().min(1).default('./data'),
   HUB_SECRET_KEY: z
@@ -101,6 +109,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         return `${name}=${shownValue(name, picked[name])}: ${issue.message}`;
       }),
     );
+  }
+  if (parsed.data.MQTT_AGENT_AUTH === 'mosquitto-dynsec' && !parsed.data.MQTT_URL) {
+    throw new ConfigError([
+      'MQTT_AGENT_AUTH="mosquitto-dynsec": needs MQTT_URL (the embedded broker checks agents itself)',
+    ]);
   }
   return Object.freeze(parsed.data);
 }

@@ -19,6 +19,7 @@ const HUB_ENV = [
   'HOST',
   'MQTT_PORT',
   'MQTT_URL',
+  'MQTT_AGENT_AUTH',
   'DATABASE_URL',
   'DATA_DIR',
   'HUB_SECRET_KEY',

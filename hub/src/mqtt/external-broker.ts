@@ -36,8 +36,9 @@ export interface ExternalBrokerOptions {
  *
  * What the embedded broker checks itself is the external broker's job here: authenticating
  * agents with their enrollment credentials, confining each to its own topics (see
- * deploy/mosquitto-acl.example), and dropping a revoked agent. The hub cannot tell which client
- * published a message, so it trusts the topic; it still validates every payload.
+ * deploy/mosquitto-acl.example), and dropping a revoked agent; with MQTT_AGENT_AUTH=
+ * mosquitto-dynsec the hub keeps those logins itself (`dynsec.ts`). The hub cannot tell which
+ * client published a message, so it trusts the topic; it still validates every payload.
  */
 export class ExternalMqttHub implements MqttHub {
   readonly port = null;

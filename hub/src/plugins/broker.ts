@@ -1,6 +1,8 @@
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import { verifyAgentPassword } from '../modules/agents/broker-auth.js';
+import { agentsByAccess } from '../modules/agents/repo.js';
+import { type BrokerAccounts, MosquittoDynsec } from '../mqtt/dynsec.js';
 import { EmbeddedMqttHub, type TlsListenerOptions } from '../mqtt/embedded-broker.js';
 import { ExternalMqttHub } from '../mqtt/external-broker.js';
 import { mqttMetrics } from '../mqtt/metrics.js';
@@ -13,6 +15,8 @@ declare module 'fastify' {
     mqtt: MqttHub;
     /** Agent presence; `onChange` tells of committed changes (the live stream listens). */
     presence: Presence;
+    /** Agent logins the hub keeps at an external broker (MQTT_AGENT_AUTH); null when it keeps none. */
+    brokerAccounts: BrokerAccounts | null;
   }
 }
 
@@ -34,6 +38,21 @@ export interface BrokerPluginOptions {
   shareGroup?: string | undefined;
   /** How long start-up waits for the external broker before going on unready (default 5 s). */
   connectWaitMs?: number | undefined;
+  /** Who keeps agent logins at the external broker (MQTT_AGENT_AUTH); default `broker`. */
+  agentAuth?: 'broker' | 'mosquitto-dynsec' | undefined;
+}
+
+/** The login in an MQTT URL (`mqtt://user:password@host`), percent-decoded. */
+function urlLogin(url: string): { username?: string; password?: string } {
+  try {
+    const u = new URL(url);
+    return {
+      ...(u.username && { username: decodeURIComponent(u.username) }),
+      ...(u.password && { password: decodeURIComponent(u.password) }),
+    };
+  } catch {
+    return {};
+  }
 }
 
 /**
@@ -70,17 +89,44 @@ export const brokerPlugin = fp<BrokerPluginOptions>(
           log,
         });
     hub.handle('status', presence.onStatus);
+    const login = opts.url ? urlLogin(opts.url) : {};
+    const accounts =
+      opts.url && opts.agentAuth === 'mosquitto-dynsec'
+        ? await MosquittoDynsec.create({
+            url: opts.url,
+            username: opts.username ?? login.username,
+            password: opts.password ?? login.password,
+            knownAgents: () => app.db.asSystem(agentsByAccess),
+            log: log.child({ component: 'dynsec' }),
+          })
+        : null;
 
     app.decorate<MqttHub>('mqtt', hub);
     app.decorate('presence', presence);
+    app.decorate('brokerAccounts', accounts);
     app.decorate('agentRevoked', (tenantId: string, agentId: string) => {
       if (hub instanceof EmbeddedMqttHub) hub.revoke(tenantId, agentId);
-      else hub.disconnectAgent(tenantId, agentId);
+      else if (accounts) {
+        // Deleting the login drops the connection; if the broker is away, the reconciliation
+        // on reconnecting removes it.
+        accounts.remove(agentId).catch((err: unknown) => {
+          log.error({ err, tenantId, agentId }, 'could not remove the revoked agent’s broker login yet');
+        });
+      } else hub.disconnectAgent(tenantId, agentId);
     });
-    app.readyChecks.set('broker', () => hub.check());
+    app.readyChecks.set('broker', async () => {
+      await hub.check();
+      await accounts?.check();
+    });
     // Started last, once every plugin has registered its handlers and listeners.
-    app.addHook('onReady', () => hub.start());
-    app.addHook('onClose', () => hub.close());
+    app.addHook('onReady', async () => {
+      await accounts?.start();
+      await hub.start();
+    });
+    app.addHook('onClose', async () => {
+      await hub.close();
+      await accounts?.close();
+    });
   },
   { name: 'drm-broker', dependencies: ['drm-db', 'drm-metrics'] },
 );

@@ -63,6 +63,10 @@ export function installErrorHandler(app: FastifyInstance): void {
             : SQL_STATES[err.code]!;
         status = mapped.status;
         body = { error: { code: mapped.code, message: mapped.message } };
+      } else if (err.code === 'UNAVAILABLE') {
+        // A dependency is away: the message says what to do; the cause stays in the log.
+        req.log.warn({ err }, 'request refused: a dependency is unavailable');
+        body = { error: { code: 'UNAVAILABLE', message: err.message } };
       } else if (status >= 500) {
         req.log.error({ err }, 'request failed');
         body = internal();

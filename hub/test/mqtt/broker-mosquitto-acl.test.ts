@@ -1,12 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseMessage } from '@drm/protocol';
 import type { InboundContext } from '../../src/mqtt/types.js';
+import { findBinary, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import {
   connackCode,
   connectAgent,
@@ -26,33 +25,9 @@ import {
 const EXAMPLE = new URL('../../../deploy/mosquitto-acl.example', import.meta.url);
 const HUB_PASSWORD = 'hub-test-password';
 
-function findBinary(name: string): string | null {
-  for (const candidate of [name, `/usr/sbin/${name}`, `/usr/bin/${name}`]) {
-    try {
-      execFileSync(candidate, ['-h'], { stdio: 'ignore' });
-      return candidate;
-    } catch (err) {
-      // mosquitto -h exits non-zero after printing its help: only a missing file is "absent".
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return candidate;
-    }
-  }
-  return null;
-}
-
 const mosquittoBin = findBinary('mosquitto');
 const passwdBin = findBinary('mosquitto_passwd');
 const available = mosquittoBin !== null && passwdBin !== null;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** The example with the agent block repeated once per agent. */
 function renderAcl(agents: TestAgent[]): string {
@@ -70,8 +45,7 @@ function renderAcl(agents: TestAgent[]): string {
 describe.skipIf(!available && process.env.CI !== 'true')(
   `external broker with deploy/mosquitto-acl.example${available ? '' : ' (skipped: mosquitto is not installed)'}`,
   () => {
-    let dir: string;
-    let broker: ChildProcess;
+    let broker: Mosquitto;
     let hub: MqttTestHub;
     let a: TestAgent;
     let b: TestAgent;
@@ -79,7 +53,7 @@ describe.skipIf(!available && process.env.CI !== 'true')(
     const handled: InboundContext[] = [];
     const clients: MqttClient[] = [];
 
-    function writeCredentials(agents: TestAgent[]): void {
+    function writeCredentials(dir: string, agents: TestAgent[]): void {
       const passwords = join(dir, 'passwords');
       writeFileSync(passwords, '');
       execFileSync(passwdBin!, ['-b', passwords, 'drm-hub', HUB_PASSWORD]);
@@ -88,28 +62,16 @@ describe.skipIf(!available && process.env.CI !== 'true')(
     }
 
     beforeAll(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'drm-mosquitto-'));
-      const port = await freePort();
-      url = `mqtt://127.0.0.1:${port}`;
-      writeCredentials([]);
-      writeFileSync(
-        join(dir, 'mosquitto.conf'),
-        [
-          `listener ${port} 127.0.0.1`,
+      broker = await startMosquitto(
+        mosquittoBin!,
+        (dir) => [
           'allow_anonymous false',
           `password_file ${join(dir, 'passwords')}`,
           `acl_file ${join(dir, 'acl')}`,
-          'persistence false',
-          'log_dest none',
-          // Run as root, Mosquitto would switch to its own user, which cannot read this folder.
-          `user ${userInfo().username}`,
-        ].join('\n'),
+        ],
+        (dir) => writeCredentials(dir, []),
       );
-      broker = spawn(mosquittoBin!, ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
-      await until(
-        async () => (await connackCode(url, { username: 'x', password: 'y' }).catch(() => -1)) >= 0,
-        5_000,
-      );
+      url = broker.url;
 
       hub = await createMqttTestHub({ broker: { url, username: 'drm-hub', password: HUB_PASSWORD } });
       hub.app.mqtt.handle('results', async (_message, ctx) => {
@@ -118,8 +80,8 @@ describe.skipIf(!available && process.env.CI !== 'true')(
       a = await enrollAgent(hub);
       b = await enrollAgent(hub, a);
       // As a deployment would at enrollment: give the broker the agents' logins and rules.
-      writeCredentials([a, b]);
-      broker.kill('SIGHUP');
+      writeCredentials(broker.dir, [a, b]);
+      broker.reload();
       const probe = () => connackCode(url, { clientId: a.agentId, ...login(a) }).catch(() => -1);
       await until(async () => (await probe()) === 0, 5_000);
     });
@@ -128,8 +90,7 @@ describe.skipIf(!available && process.env.CI !== 'true')(
     });
     afterAll(async () => {
       await hub?.close();
-      broker?.kill('SIGTERM');
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      await broker?.close();
     });
 
     async function connect(agent: TestAgent): Promise<MqttClient> {

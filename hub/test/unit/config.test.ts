@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       // Unset: 1883 when free, else a free port (the broker decides at start).
       MQTT_PORT: undefined,
       MQTT_URL: undefined,
+      MQTT_AGENT_AUTH: 'broker',
       DATABASE_URL: undefined,
       DATA_DIR: './data',
       HUB_SECRET_KEY: undefined,
@@ -42,6 +43,7 @@ describe('loadConfig', () => {
       HOST: '127.0.0.1',
       MQTT_PORT: '0',
       MQTT_URL: 'mqtts://broker.example.com:8883',
+      MQTT_AGENT_AUTH: 'mosquitto-dynsec',
       DATABASE_URL: 'postgres://hub@db.example.com/drm',
       DATA_DIR: '/var/lib/drm',
       HUB_SECRET_KEY: HEX_KEY,
@@ -58,6 +60,7 @@ describe('loadConfig', () => {
       HOST: '127.0.0.1',
       MQTT_PORT: 0,
       MQTT_URL: 'mqtts://broker.example.com:8883',
+      MQTT_AGENT_AUTH: 'mosquitto-dynsec',
       DATABASE_URL: 'postgres://hub@db.example.com/drm',
       DATA_DIR: '/var/lib/drm',
       HUB_SECRET_KEY: HEX_KEY,
@@ -84,6 +87,7 @@ describe('loadConfig', () => {
     ['HOST', '   '],
     ['MQTT_PORT', 'abc'],
     ['MQTT_URL', 'http://broker.example.com'],
+    ['MQTT_AGENT_AUTH', 'ldap'],
     ['DATABASE_URL', 'mysql://db.example.com/drm'],
     ['DATA_DIR', ''],
     ['LOG_LEVEL', 'verbose'],
@@ -116,6 +120,10 @@ describe('loadConfig', () => {
     const message = problemsOf({ [name]: value });
     expect(message).toContain(`${name}=${JSON.stringify(value.replace('s3cret-pw', '***'))}`);
     expect(message).not.toContain('s3cret-pw');
+  });
+
+  it('refuses agent logins kept in Mosquitto without an external broker', () => {
+    expect(problemsOf({ MQTT_AGENT_AUTH: 'mosquitto-dynsec' })).toMatch(/MQTT_AGENT_AUTH=.*needs MQTT_URL/);
   });
 
   it('names every bad variable at once', () => {

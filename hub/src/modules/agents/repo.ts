@@ -122,6 +122,17 @@ export interface AgentSecretRow {
 }
 
 /** Broker authentication (system context): the agent behind an MQTT user name. */
+/** Every agent of every tenant by whether it may connect (system context). */
+export async function agentsByAccess(q: Queryable): Promise<{ allowed: Set<string>; revoked: Set<string> }> {
+  const { rows } = await q.query<{ id: string; revoked: boolean }>(
+    'SELECT id, revoked_at IS NOT NULL AS revoked FROM agents',
+  );
+  const allowed = new Set<string>();
+  const revoked = new Set<string>();
+  for (const r of rows) (r.revoked ? revoked : allowed).add(r.id.toLowerCase());
+  return { allowed, revoked };
+}
+
 export async function findAgentByUsername(q: Queryable, username: string): Promise<AgentSecretRow | null> {
   const { rows } = await q.query<AgentSecretRow>(
     `SELECT tenant_id AS "tenantId", id AS "agentId", secret_hash AS "secretHash",

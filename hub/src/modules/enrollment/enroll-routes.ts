@@ -27,9 +27,11 @@ export const enrollRoutes: FastifyPluginAsync = async (app) => {
         summary: 'Enroll an agent with a single-use enrollment token',
         description:
           'Returns the agent id, its tenant and site, and MQTT credentials that are shown only here. ' +
-          'An unknown, used, expired or revoked token answers 401 ENROLLMENT_TOKEN_INVALID.',
+          'An unknown, used, expired or revoked token answers 401 ENROLLMENT_TOKEN_INVALID. ' +
+          'Where the hub keeps agent logins at an external broker and that broker does not confirm ' +
+          'the new login, 503 UNAVAILABLE, and the token stays usable.',
         body: EnrollRequest,
-        response: { 201: EnrollResponse, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody },
+        response: { 201: EnrollResponse, 400: ErrorBody, 401: ErrorBody, 429: ErrorBody, 503: ErrorBody },
       },
     },
     async (req, reply) => {
@@ -44,9 +46,11 @@ export const enrollRoutes: FastifyPluginAsync = async (app) => {
         throw new Errors.VALIDATION(
           'The Host header is missing or malformed; set MQTT_PUBLIC_URL on the hub',
         );
+      const accounts = app.hasDecorator('brokerAccounts') ? app.brokerAccounts : null;
       const { agentId, tenantId, siteId, mqttUsername, mqttPassword } = await enrollAgent(
         app.db,
         req.body,
+        accounts,
       ).catch((err: unknown) => {
         // The error handler logs the refusal with its reason; only the count is kept here.
         if (err instanceof Errors.ENROLLMENT_TOKEN_INVALID) failures.fail(req.ip);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EnrollRequest } from '@drm/protocol';
 import type { Db } from '../../db/types.js';
 import { Errors } from '../../errors.js';
+import type { BrokerAccounts } from '../../mqtt/dynsec.js';
 import { hashPassword } from '../../security/passwords.js';
 import { hashToken, newToken } from '../../security/tokens.js';
 import { writeAudit } from '../audit/repo.js';
@@ -22,8 +23,17 @@ export interface Enrolled {
  * Enrolls an agent with a single-use token: claim the token, create the agent with fresh
  * MQTT credentials, link the token to it, and record an event and an audit entry, all in one
  * transaction. Throws ENROLLMENT_TOKEN_INVALID saying what is wrong with the token.
+ *
+ * With `accounts` (agent logins kept at an external broker), the login is created at the
+ * broker before the transaction commits: if the broker does not confirm it, nothing is
+ * committed and the token stays usable (UNAVAILABLE); if the commit fails after it, the
+ * orphan login is removed by the accounts' reconciliation.
  */
-export async function enrollAgent(db: Pick<Db, 'asSystem'>, req: EnrollRequest): Promise<Enrolled> {
+export async function enrollAgent(
+  db: Pick<Db, 'asSystem'>,
+  req: EnrollRequest,
+  accounts?: Pick<BrokerAccounts, 'provision'> | null,
+): Promise<Enrolled> {
   const tokenHash = hashToken(req.token);
   const agentId = randomUUID();
   const mqttUsername = `agent-${agentId}`;
@@ -60,6 +70,19 @@ export async function enrollAgent(db: Pick<Db, 'asSystem'>, req: EnrollRequest):
       targetId: agentId,
       details,
     });
+    if (accounts) {
+      await accounts
+        .provision({ tenantId, agentId, username: mqttUsername, password: mqttPassword })
+        .catch((err: unknown) => {
+          // The reason (broker names, plugin replies) goes to the log, not to an unauthenticated caller.
+          throw Object.assign(
+            new Errors.UNAVAILABLE(
+              "The MQTT broker did not take the agent's login; the token was not used, try again later",
+            ),
+            { cause: err },
+          );
+        });
+    }
     return { tenantId, siteId, agentId, tokenId, mqttUsername, mqttPassword };
   });
 }
