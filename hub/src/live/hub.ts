@@ -59,6 +59,7 @@ export class LiveHub implements LiveNotifier {
     if (note.k === 'job') this.#jobChanged(note.t, note.id);
     else if (note.k === 'agent') this.#agentChanged(note.t, note.id);
     else if (note.k === 'trap') this.#trapStored(note.t, note.id);
+    else if (note.k === 'progress') this.progress(note.t, note.p);
     else this.#samplesStored(note.t, note.s);
   }
 
@@ -92,6 +93,10 @@ export class LiveHub implements LiveNotifier {
       this.registry.hasDeviceTopics(t);
     if (watched) this.#jobs.refresh(t, j);
     else this.#jobs.forget(t, j);
+  }
+
+  progressStored(tenantId: string, event: ProgressEvent): void {
+    this.#relay?.publish({ k: 'progress', t: tenantId, p: event });
   }
 
   progress(tenantId: string, event: ProgressEvent): void {

@@ -11,6 +11,11 @@ export interface LiveNotifier {
   jobChanged(tenantId: string, jobId: string): void;
   /** A target's progress from its agent, after the target was checked against that agent. */
   progress(tenantId: string, event: ProgressEvent): void;
+  /**
+   * A progress event that was also stored (a state change, or counts at most once a second per
+   * target): relayed to the other replicas' clients, which do not get every event.
+   */
+  progressStored(tenantId: string, event: ProgressEvent): void;
   /** An agent's presence, version or outbox figures changed. */
   agentChanged(tenantId: string, agentId: string): void;
   /** Poll samples newly stored by one ingest (one frame per device goes out). */

@@ -2,14 +2,16 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { BaseLogger } from 'pino';
 import { z } from 'zod';
-import { SampleRecord, Uuid } from '@drm/protocol';
+import { ProgressEvent, SampleRecord, Uuid } from '@drm/protocol';
 
 /**
  * Committed changes relayed between hub replicas over PostgreSQL `LISTEN/NOTIFY`, so that a
  * client on one replica hears of a result another replica ingested (results, samples, traps
  * and statuses reach one replica through the broker's shared subscriptions). A note names what
- * changed; the receiving replica reads the state back as it does for its own changes. Progress
- * is not relayed: it is the busiest stream and best effort (see the README).
+ * changed; the receiving replica reads the state back as it does for its own changes. Progress,
+ * the busiest stream, is relayed as the event itself and only as often as it is stored (each
+ * state change, and mid-walk counts at most once a second per target): the replica that
+ * receives it from the agent sends every event to its own clients, the others at that pace.
  */
 
 const CHANNEL = 'drm_live';
@@ -23,6 +25,7 @@ export const RelayNote = z.discriminatedUnion('k', [
   z.object({ k: z.literal('agent'), t: Uuid, id: Uuid }),
   z.object({ k: z.literal('trap'), t: Uuid, id: Uuid }),
   z.object({ k: z.literal('samples'), t: Uuid, s: z.array(SampleRecord) }),
+  z.object({ k: z.literal('progress'), t: Uuid, p: ProgressEvent }),
 ]);
 export type RelayNote = z.infer<typeof RelayNote>;
 

@@ -21,7 +21,9 @@ export interface IngestionDeps {
   /** Live fan-out of progress events, called after the target was checked against the agent. */
   onProgress?: ProgressListener | undefined;
   /** Live views, told of committed changes (job and target statuses, samples, traps). */
-  live?: Pick<LiveNotifier, 'jobChanged' | 'samplesStored' | 'trapStored' | 'agentChanged'> | undefined;
+  live?:
+    | Pick<LiveNotifier, 'jobChanged' | 'samplesStored' | 'trapStored' | 'agentChanged' | 'progressStored'>
+    | undefined;
   /** Re-pushes an agent's config, for an agent found holding a revision above the hub's. */
   pushConfig?: ((tenantId: string, agentId: string) => Promise<void>) | undefined;
 }

@@ -89,6 +89,22 @@ describe.skipIf(!PG)('two replicas on PostgreSQL', () => {
     expect(update.job.targets).toEqual([expect.objectContaining({ deviceId, status: 'succeeded' })]);
   });
 
+  it('a walk’s progress received by one replica reaches the other’s clients, at the pace it is stored', async () => {
+    const jobId = await createJob(a, agent, [deviceId]);
+    const c = await onB({ kind: 'job', tenantId: agent.tenantId, jobId });
+    const event = (state: 'started' | 'varbinds' | 'done', varbinds: number) =>
+      publish(mqttClient, agent, 'progress', { jobId, deviceId, state, counts: { varbinds } });
+    await event('started', 0);
+    await c.waitFor('job.progress', (f) => f.progress.state === 'started');
+    // Mid-walk counts within a second of the last write are sent to A's own clients only.
+    for (let n = 1; n <= 5; n += 1) await event('varbinds', n * 100);
+    await event('done', 600);
+    const done = await c.waitFor('job.progress', (f) => f.progress.state === 'done');
+    expect(done.progress).toMatchObject({ jobId, deviceId, counts: { varbinds: 600 } });
+    const counts = c.of('job.progress').map((f) => f.progress.counts.varbinds);
+    expect(counts.length).toBeLessThan(7);
+  });
+
   it('relays agent statuses, samples and traps', async () => {
     const tenant = await onB({ kind: 'tenant', tenantId: agent.tenantId });
     const device = await onB({ kind: 'device', tenantId: agent.tenantId, deviceId });

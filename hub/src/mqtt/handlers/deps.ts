@@ -14,7 +14,9 @@ export interface HandlerDeps {
   metrics: IngestMetrics;
   onProgress?: ProgressListener | undefined;
   /** Live views, told of committed changes (job and target statuses, samples, traps). */
-  live?: Pick<LiveNotifier, 'jobChanged' | 'samplesStored' | 'trapStored' | 'agentChanged'> | undefined;
+  live?:
+    | Pick<LiveNotifier, 'jobChanged' | 'samplesStored' | 'trapStored' | 'agentChanged' | 'progressStored'>
+    | undefined;
   /** Pushes an agent's desired state again (e.g. after its revision had to jump). */
   pushConfig?: ((tenantId: string, agentId: string) => Promise<void>) | undefined;
 }

@@ -110,5 +110,6 @@ export function progressHandler(
     if (stored === 'started') deps.live?.jobChanged(ctx.tenantId, e.jobId);
     throttle.wrote(key, e, t);
     if (!checked) fanOut(ctx, e);
+    deps.live?.progressStored(ctx.tenantId, e);
   };
 }
