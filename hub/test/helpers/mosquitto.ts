@@ -35,6 +35,7 @@ function readdirSafe(dir: string): string[] {
   }
 }
 
+/** A loopback port that was free when asked (nothing listens there until someone binds it). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();

@@ -1,27 +1,16 @@
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/mosquitto.js';
 import { createMqttTestHub, type MqttTestHub } from '../helpers/mqtt.js';
 
 // An external broker that does not answer: the hub still starts, says why it is not ready,
 // and refuses to publish rather than queueing in memory.
 
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 describe('external broker down', () => {
   let hub: MqttTestHub;
 
   beforeAll(async () => {
-    const url = `mqtt://127.0.0.1:${await closedPort()}`;
+    const url = `mqtt://127.0.0.1:${await freePort()}`;
     hub = await createMqttTestHub({ broker: { url, connectWaitMs: 300 } });
   });
   afterAll(async () => {
