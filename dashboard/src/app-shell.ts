@@ -14,6 +14,7 @@ import { renderView, viewTitle } from './views/render-view.js';
 import './components/drm-live-badge.js';
 import './components/drm-tenant-switcher.js';
 import './components/drm-toast-stack.js';
+import './views/invite/drm-invite-view.js';
 import './views/login/drm-login-view.js';
 
 const LAST_TENANT = 'drm.lastTenant';
@@ -82,7 +83,7 @@ export class DrmApp extends LitElement {
       this.#signedIn(await getSession());
     } catch {
       this._session = null;
-      if (this._route.name !== 'login') this.#toLogin();
+      if (this._route.name !== 'login' && this._route.name !== 'invite') this.#toLogin();
     }
   }
 
@@ -272,6 +273,10 @@ export class DrmApp extends LitElement {
       @drm-dismiss=${(e: CustomEvent<{ id: number }>) => this.#dismiss(e.detail.id)}
     ></drm-toast-stack>`;
     if (session === undefined) return html`<p class="splash" role="status">Loading…</p>${toasts}`;
+    // An invitation is for whoever holds its link, signed in or not.
+    if (this._route.name === 'invite') {
+      return html`<main id="main" class="login"><drm-invite-view .session=${session}></drm-invite-view></main>${toasts}`;
+    }
     if (session === null) {
       const next = this._route.name === 'login' ? this._route.next : undefined;
       return html`<main id="main" class="login">

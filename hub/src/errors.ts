@@ -18,6 +18,7 @@ export const Errors = {
   NOT_FOUND: createError('NOT_FOUND', '%s not found', 404),
   CONFLICT: createError('CONFLICT', '%s', 409),
   ENROLLMENT_TOKEN_INVALID: createError('ENROLLMENT_TOKEN_INVALID', 'Enrollment token %s', 401),
+  INVITATION_INVALID: createError('INVITATION_INVALID', 'This invitation %s', 404),
   BAD_REQUEST: createError('BAD_REQUEST', '%s', 400),
   PAYLOAD_TOO_LARGE: createError('PAYLOAD_TOO_LARGE', 'Request body is too large', 413),
   UNSUPPORTED_MEDIA_TYPE: createError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as application/json', 415),

@@ -224,30 +224,74 @@ describeBrowser('dashboard in a browser', () => {
     expect(decodeURIComponent(page.url())).toContain(`next=/t/${server.demo.customerTenantId}/devices`);
     expectNoProblems(problems);
   });
-  it('an admin adds a user, changes the role, and the audit log records both', async () => {
+  it('an admin invites a person, who joins from the link with a new account; the role changes; the audit log records it', async () => {
     const { page, problems } = await newPage();
     await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
     await navLink(page, 'Users').click();
     await page.waitForURL(/\/users$/);
     await page.getByLabel('Email').fill('new.operator@example.test');
     await page.getByLabel('Role', { exact: true }).selectOption('operator');
-    await page.getByLabel('Name').fill('New Operator');
-    await page.getByLabel('Password').fill('a long enough password');
-    await page.getByRole('button', { name: 'Add user' }).click();
+    await page.getByRole('button', { name: 'Invite', exact: true }).click();
+    const shown = page.getByText(/\/invite#drmi_/);
+    await poll(() => shown.count()).toBe(1);
+    const link = ((await shown.textContent()) ?? '').trim();
+    expect(new URL(link).pathname).toBe('/invite');
+    await poll(() => page.getByRole('row', { name: /new\.operator@example\.test/ }).count()).toBe(1);
+    await screenshot(page, 'users-invited');
+
+    // The invitee, in a browser of their own, signs up from the link and lands in the tenant.
+    const invitee = await newPage();
+    await invitee.page.goto(link);
+    await poll(() => invitee.page.getByRole('heading', { name: /^Join / }).count()).toBe(1);
+    await poll(() => invitee.page.getByText('As operator', { exact: false }).count()).toBe(1);
+    await screenshot(invitee.page, 'invitation');
+    await invitee.page.getByLabel('Your name').fill('New Operator');
+    await invitee.page.getByLabel('Password').fill('a long enough password');
+    await invitee.page.getByRole('button', { name: 'Create account and join' }).click();
+    await invitee.page.waitForURL(new RegExp(`/t/${server.demo.customerTenantId}/overview$`));
+    await poll(() => invitee.page.getByRole('button', { name: 'Log out' }).count()).toBe(1);
+    expectNoProblems(invitee.problems);
+    // The link is used up.
+    await invitee.page.goto(link);
+    await poll(() => invitee.page.getByText('was already accepted', { exact: false }).count()).toBe(1);
+
+    await page.reload();
     const row = page.getByRole('row', { name: /new\.operator@example\.test/ });
-    await poll(() => row.count()).toBe(1);
+    await poll(() => row.getByLabel('Role of new.operator@example.test').count()).toBe(1);
     await row.getByLabel('Role of new.operator@example.test').selectOption('viewer');
     await poll(() => page.getByText('new.operator@example.test is now viewer').count()).toBe(1);
     await screenshot(page, 'users');
 
     await navLink(page, 'Audit log').click();
     await page.waitForURL(/\/audit$/);
-    await poll(() => page.getByRole('cell', { name: 'member.add', exact: true }).count()).toBeGreaterThan(0);
+    await poll(() =>
+      page.getByRole('cell', { name: 'invitation.accept', exact: true }).count(),
+    ).toBeGreaterThan(0);
     await page.getByLabel('Action').fill('member.update');
     // Both as polls: while the filtered page loads, the table is empty for a moment.
     await poll(() => page.getByRole('cell', { name: 'member.update', exact: true }).count()).toBe(1);
-    await poll(() => page.getByRole('cell', { name: 'member.add', exact: true }).count()).toBe(0);
+    await poll(() => page.getByRole('cell', { name: 'invitation.accept', exact: true }).count()).toBe(0);
     await screenshot(page, 'audit');
+    expectNoProblems(problems);
+  });
+  it('an invitation for an existing account is accepted by logging in to it from the link', async () => {
+    const customer = server.demo.customerTenantId;
+    const admin = await server.hub.user({ [customer]: 'admin' });
+    const made = await server.hub.call(admin.token, 'POST', `/api/v1/tenants/${customer}/invitations`, {
+      email: stranger.email,
+      role: 'viewer',
+    });
+    expect(made.statusCode).toBe(201);
+    const { page, problems } = await newPage();
+    await page.goto(`/invite#${made.json().token}`);
+    await poll(() =>
+      page.getByText(`Log in to your account ${stranger.email} to accept`, { exact: false }).count(),
+    ).toBe(1);
+    await page.getByLabel('Password').fill(stranger.password);
+    await page.getByRole('button', { name: 'Log in and join' }).click();
+    await page.waitForURL(new RegExp(`/t/${customer}/overview$`));
+    // Both tenants are now the account's: the other MSP's and the one it joined.
+    await poll(() => page.getByLabel('Tenant').locator('option').count()).toBe(2);
     expectNoProblems(problems);
   });
 });

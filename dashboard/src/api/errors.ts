@@ -33,6 +33,7 @@ const HEADLINES: Record<string, string> = {
   NOT_FOUND: 'Not found: it may have been deleted, or you do not have access to it',
   CONFLICT: 'That conflicts with what is already there',
   ENROLLMENT_TOKEN_INVALID: 'That enrollment token cannot be used',
+  INVITATION_INVALID: 'That invitation cannot be used',
   BAD_REQUEST: 'The hub could not accept this request',
   PAYLOAD_TOO_LARGE: 'That is too much data to send at once',
   UNSUPPORTED_MEDIA_TYPE: 'The hub could not read the request',

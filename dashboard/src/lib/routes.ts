@@ -3,10 +3,13 @@ import type { CredentialKind, EventKind, JobKind, JobStatus, ScheduleKind } from
 /**
  * The dashboard's addresses. Everything signed-in lives under `/t/{tenantId}/…`, so a link
  * names the tenant it shows and can be shared with a colleague of that tenant; the hub serves
- * the app for `/`, `/login` and `/t/*` (history API routing, no `#`).
+ * the app for `/`, `/login`, `/invite` and `/t/*` (history API routing; only an invitation's
+ * token rides in a `#` fragment, so that it never reaches a server log).
  */
 export type Route =
   | { name: 'login'; next?: string }
+  /** An invitation's page; its token is in the address's fragment, not in the route. */
+  | { name: 'invite' }
   | { name: 'home' }
   | { name: 'overview'; tenantId: string }
   | { name: 'devices'; tenantId: string; q?: string }
@@ -49,6 +52,7 @@ export function parseRoute(pathname: string, search = ''): Route {
     // Only a path of this app: an absolute URL here would make the login page an open redirect.
     return next?.startsWith('/') && !next.startsWith('//') ? { name: 'login', next } : { name: 'login' };
   }
+  if (parts[0] === 'invite' && parts.length === 1) return { name: 'invite' };
   const [t, tenantId = '', section = 'overview', id, action, ...rest] = parts;
   if (t !== 't' || !UUID.test(tenantId) || rest.length > 0) return { name: 'not-found', path: pathname };
   const base = { tenantId };
@@ -135,6 +139,7 @@ function withQuery(path: string, query: Record<string, string | undefined>): str
 export function routeUrl(route: Route): string {
   if (route.name === 'login') return withQuery('/login', { next: route.next });
   if (route.name === 'home') return '/';
+  if (route.name === 'invite') return '/invite';
   if (route.name === 'not-found') return route.path;
   const t = `/t/${encodeURIComponent(route.tenantId)}`;
   switch (route.name) {

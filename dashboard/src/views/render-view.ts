@@ -32,6 +32,7 @@ function loadDeviceView(): void {
 
 const TITLES: Record<Route['name'], string> = {
   login: 'Log in',
+  invite: 'Invitation',
   home: 'Home',
   overview: 'Overview',
   devices: 'Devices',

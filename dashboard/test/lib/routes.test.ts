@@ -9,6 +9,7 @@ describe('routes', () => {
     ['/', { name: 'home' }],
     ['/login', { name: 'login' }],
     ['/login?next=%2Ft%2Fx', { name: 'login', next: '/t/x' }],
+    ['/invite', { name: 'invite' }],
     [`/t/${T}/overview`, { name: 'overview', tenantId: T }],
     [`/t/${T}/devices?q=core+sw`, { name: 'devices', tenantId: T, q: 'core sw' }],
     [`/t/${T}/devices/new`, { name: 'device-new', tenantId: T }],
@@ -80,5 +81,6 @@ describe('routes', () => {
     // The tenant switcher keeps this page: a person's tokens are the same in every tenant.
     expect(sectionOf({ name: 'api-tokens', tenantId: T })).toBe('api-tokens');
     expect(sectionOf({ name: 'login' })).toBeNull();
+    expect(sectionOf({ name: 'invite' })).toBeNull();
   });
 });

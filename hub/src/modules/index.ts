@@ -14,14 +14,16 @@ import { sampleRoutes } from './samples/routes.js';
 import { scheduleRoutes } from './schedules/routes.js';
 import { siteRoutes } from './sites/routes.js';
 import { tenantRoutes, tenantSelfRoutes } from './tenancy/routes.js';
+import { invitationAdminRoutes, invitationRoutes } from './users/invitations.js';
 import { userRoutes } from './users/routes.js';
 
-/** Routes outside any tenant: ops endpoints, auth, the tenant list, agent enrollment. */
+/** Routes outside any tenant: ops endpoints, auth, the tenant list, agent enrollment, invitations. */
 export const features: readonly FastifyPluginAsync[] = [
   healthRoutes,
   authRoutes,
   tenantRoutes,
   enrollRoutes,
+  invitationRoutes,
   liveRoutes,
 ];
 
@@ -39,5 +41,6 @@ export const tenantFeatures: readonly FastifyPluginAsync[] = [
   sampleRoutes,
   eventRoutes,
   userRoutes,
+  invitationAdminRoutes,
   auditRoutes,
 ];

@@ -31,7 +31,7 @@ export const DASHBOARD_CSP = [
  * `/redoc`, `/health`, `/ready` and `/metrics` keep their own answers, including JSON 404s
  * and the 401 that hides API route names from anonymous callers.
  */
-const APP_ROUTES = ['/', '/login', '/t/*'] as const;
+const APP_ROUTES = ['/', '/login', '/invite', '/t/*'] as const;
 
 const NOT_BUILT = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>DRM hub</title>

@@ -1,8 +1,14 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /** Prefixes make a leaked token recognisable to secret scanners and to people. */
-export type TokenKind = 'session' | 'api' | 'enroll' | 'agent';
-const PREFIX: Record<TokenKind, string> = { session: 'drms_', api: 'drma_', enroll: 'drme_', agent: 'drmg_' };
+export type TokenKind = 'session' | 'api' | 'enroll' | 'agent' | 'invite';
+const PREFIX: Record<TokenKind, string> = {
+  session: 'drms_',
+  api: 'drma_',
+  enroll: 'drme_',
+  agent: 'drmg_',
+  invite: 'drmi_',
+};
 
 /** A new random token (256 bits) with its kind's prefix. */
 export function newToken(kind: TokenKind): string {

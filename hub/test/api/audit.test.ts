@@ -27,14 +27,14 @@ describe('audit log', () => {
     const site = (await hub.call(admin.token, 'POST', `${base}/sites`, { name: 'Depot' })).json();
     await hub.call(admin.token, 'PATCH', `${base}/sites/${site.id}`, { name: 'Depot 2' });
     await hub.call(admin.token, 'DELETE', `${base}/sites/${site.id}`);
-    const newcomer = `n-${randomUUID().slice(0, 8)}@example.test`;
-    const member = (
-      await hub.call(admin.token, 'POST', `${base}/users`, {
-        email: newcomer,
+    const invitation = (
+      await hub.call(admin.token, 'POST', `${base}/invitations`, {
+        email: 'later@example.test',
         role: 'viewer',
-        password: 'twelve chars or more',
       })
     ).json();
+    await hub.call(admin.token, 'DELETE', `${base}/invitations/${invitation.id}`);
+    const member = { userId: (await hub.user({ [tenantId]: 'viewer' })).id };
     await hub.call(admin.token, 'PATCH', `${base}/users/${member.userId}`, { role: 'operator' });
     await hub.call(admin.token, 'DELETE', `${base}/users/${member.userId}`);
     await hub.call(admin.token, 'PATCH', base, { name: `audit-renamed-${randomUUID().slice(0, 8)}` });
@@ -46,7 +46,8 @@ describe('audit log', () => {
       ['tenant.update', 'tenant', tenantId],
       ['member.remove', 'user', member.userId],
       ['member.update', 'user', member.userId],
-      ['member.add', 'user', member.userId],
+      ['invitation.revoke', 'invitation', invitation.id],
+      ['invitation.create', 'invitation', invitation.id],
       ['site.delete', 'site', site.id],
       ['site.update', 'site', site.id],
       ['site.create', 'site', site.id],

@@ -54,6 +54,11 @@ export const TENANT_ROWS: Record<string, (t: TenantFixture, id?: string) => Row>
           VALUES ($1, $2, $3, $4, $5, now() + interval '1 hour')`,
     params: [t.tenantId, id, t.siteId, randomBytes(32), t.userId],
   }),
+  invitations: (t, id = randomUUID()) => ({
+    sql: `INSERT INTO invitations (tenant_id, id, email, role, token_hash, invited_by, expires_at)
+          VALUES ($1, $2, $3, 'viewer', $4, $5, now() + interval '1 hour')`,
+    params: [t.tenantId, id, `invitee-${id}@example.test`, randomBytes(32), t.userId],
+  }),
   devices: (t, id = randomUUID()) => ({
     sql: `INSERT INTO devices (tenant_id, id, site_id, agent_id, name, address, tags, snmp)
           VALUES ($1, $2, $3, $4, $5, '192.0.2.1', $6, $7)`,

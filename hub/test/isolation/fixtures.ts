@@ -21,6 +21,7 @@ export interface TenantFixture {
     resultId: string;
     eventId: string;
     sampleId: string;
+    invitationId: string;
   };
 }
 
@@ -109,6 +110,14 @@ export async function seedTenant(hub: TestHub, label: string): Promise<TenantFix
     202,
   );
 
+  const invitation = await post<{ id: string }>(
+    hub,
+    admin.token,
+    `${base}/invitations`,
+    { email: `invited-${marker.toLowerCase()}@example.test`, role: 'viewer' },
+    201,
+  );
+
   const resultId = randomUUID();
   const eventId = randomUUID();
   const sampleId = randomUUID();
@@ -156,6 +165,7 @@ export async function seedTenant(hub: TestHub, label: string): Promise<TenantFix
       resultId,
       eventId,
       sampleId,
+      invitationId: invitation.id,
     },
   };
 }

@@ -114,15 +114,14 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
 
   'GET /api/v1/tenants/:tenantId/users': {},
   'GET /api/v1/tenants/:tenantId/users/:userId': {},
-  'POST /api/v1/tenants/:tenantId/users': {
-    body: () => ({
-      email: `intruder-${randomUUID().slice(0, 8)}@example.test`,
-      role: 'viewer',
-      password: 'intruder password',
-    }),
-  },
   'PATCH /api/v1/tenants/:tenantId/users/:userId': { body: () => ({ role: 'viewer' }) },
   'DELETE /api/v1/tenants/:tenantId/users/:userId': {},
+
+  'GET /api/v1/tenants/:tenantId/invitations': {},
+  'POST /api/v1/tenants/:tenantId/invitations': {
+    body: () => ({ email: `intruder-${randomUUID().slice(0, 8)}@example.test`, role: 'admin' }),
+  },
+  'DELETE /api/v1/tenants/:tenantId/invitations/:id': {},
 
   'GET /api/v1/tenants/:tenantId/audit': { query: (i) => ({ actorUserId: i.adminId }) },
 };
@@ -141,6 +140,7 @@ const ID_BY_COLLECTION: Record<string, keyof Ids> = {
   schedules: 'scheduleId',
   events: 'eventId',
   users: 'adminId',
+  invitations: 'invitationId',
 };
 
 const PROBE = 'probe-id';

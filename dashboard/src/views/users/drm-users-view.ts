@@ -1,31 +1,40 @@
 import { html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
-import { type Member, Role } from '@drm/protocol';
-import { addMember, listMembers, removeMember, setMemberRole } from '../../api/admin.js';
+import { type Invitation, type InvitationCreated, type Member, Role } from '@drm/protocol';
+import {
+  invite,
+  listMembers,
+  listPendingInvitations,
+  removeMember,
+  revokeInvitation,
+  setMemberRole,
+} from '../../api/admin.js';
 import { errorAt, errorMessage, fieldErrors } from '../../api/errors.js';
 import { AppContextConsumer } from '../../context.js';
 import { Resource } from '../../controllers/resource.js';
 import { toast } from '../../lib/dom-events.js';
-import { formatDate } from '../../lib/format.js';
+import { formatDate, formatDateTime } from '../../lib/format.js';
+import { invitationLink } from '../../lib/invitations.js';
 import { can } from '../../lib/roles.js';
 import { base } from '../../styles.js';
 import '../../components/drm-confirm-button.js';
+import '../../components/drm-copy-text.js';
 import '../../components/drm-error-panel.js';
 
 const ROLE_HELP =
   'Viewers look; operators also run jobs and manage devices; admins also manage sites, agents and users.';
 
-/** Members of the tenant and their roles (admins). */
+/** Members of the tenant and their roles, and invitations to join it (admins). */
 @customElement('drm-users-view')
 export class DrmUsersView extends LitElement {
   static override styles = base;
 
   @property() tenantId = '';
   @state() private _email = '';
-  @state() private _name = '';
   @state() private _role: Role = 'viewer';
-  @state() private _password = '';
   @state() private _error: unknown;
+  /** The invitation just made: its link is shown once, here. */
+  @state() private _made: InvitationCreated | null = null;
   @state() private _busy = false;
   readonly #ctx = new AppContextConsumer(this);
 
@@ -34,27 +43,87 @@ export class DrmUsersView extends LitElement {
     task: ([tenantId], signal) => listMembers(tenantId, signal),
   });
 
-  async #add(ev: Event) {
+  readonly #invitations = new Resource(this, {
+    args: () => (this.tenantId && can(this.#ctx.value?.role, 'users.manage') ? [this.tenantId] : null),
+    task: ([tenantId], signal) => listPendingInvitations(tenantId, signal),
+  });
+
+  async #invite(ev: Event) {
     ev.preventDefault();
     this._busy = true;
     this._error = undefined;
     try {
-      const m = await addMember(this.tenantId, {
-        email: this._email.trim(),
-        role: this._role,
-        ...(this._name.trim() && { name: this._name.trim() }),
-        ...(this._password && { password: this._password }),
-      });
-      toast(this, 'ok', `${m.email} added as ${m.role}`);
+      this._made = await invite(this.tenantId, { email: this._email.trim(), role: this._role });
+      toast(this, 'ok', `Invitation for ${this._made.email} made; send them the link`);
       this._email = '';
-      this._name = '';
-      this._password = '';
-      await this.#members.reload();
+      await this.#invitations.reload();
     } catch (err) {
       this._error = err;
     } finally {
       this._busy = false;
     }
+  }
+
+  async #revoke(i: Invitation) {
+    try {
+      await revokeInvitation(this.tenantId, i.id);
+      toast(this, 'ok', `Invitation for ${i.email} revoked`);
+      if (this._made?.id === i.id) this._made = null;
+    } catch (err) {
+      toast(this, 'error', errorMessage(err));
+    }
+    await this.#invitations.reload();
+  }
+
+  #invitationsTable() {
+    const pending = this.#invitations.value?.items;
+    if (!pending || pending.length === 0) return nothing;
+    return html`<h2>Pending invitations</h2>
+      <div class="table-wrap">
+        <table>
+          <thead>
+            <tr>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+              <th scope="col">Expires</th>
+              <th scope="col"><span class="sr-only">Actions</span></th>
+            </tr>
+          </thead>
+          <tbody>
+            ${pending.map(
+              (i) => html`<tr>
+                <th scope="row">${i.email}</th>
+                <td>${i.role}</td>
+                <td>${formatDateTime(i.expiresAt)}</td>
+                <td>
+                  <drm-confirm-button
+                    danger
+                    heading="Revoke the invitation for ${i.email}?"
+                    message="Its link stops working."
+                    confirm-label="Revoke"
+                    @drm-confirm=${() => this.#revoke(i)}
+                    >Revoke</drm-confirm-button
+                  >
+                </td>
+              </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>`;
+  }
+
+  #madeLink() {
+    const made = this._made;
+    if (!made) return nothing;
+    const link = invitationLink(location.origin, made.token);
+    return html`<div class="notice" role="status">
+      <p>
+        Send this link to <strong>${made.email}</strong> (it works once, until
+        ${formatDateTime(made.expiresAt)}; it is not shown again). They join as ${made.role} by signing up,
+        or by logging in if they already have an account.
+      </p>
+      <drm-copy-text label="invitation link" .text=${link}></drm-copy-text>
+    </div>`;
   }
 
   async #setRole(m: Member, role: Role) {
@@ -149,8 +218,12 @@ export class DrmUsersView extends LitElement {
             ? html`<p class="muted" role="status">Loading…</p>`
             : nothing
       }
-      <form class="card" @submit=${this.#add}>
-        <h2>Add a user</h2>
+      ${this.#invitationsTable()}
+      <form class="card" @submit=${this.#invite}>
+        <h2>Invite a user</h2>
+        <p class="muted small">
+          They get a link to accept: with a new account, or with the account they already have for that email.
+        </p>
         <drm-error-panel .error=${fieldErrors(this._error).size ? undefined : this._error}></drm-error-panel>
         <div class="row">
           ${this.#field('m-email', 'Email', this._email, (v) => (this._email = v), { type: 'email', path: 'email' })}
@@ -161,15 +234,8 @@ export class DrmUsersView extends LitElement {
             </select>
           </div>
         </div>
-        <div class="row">
-          ${this.#field('m-name', 'Name', this._name, (v) => (this._name = v), { path: 'name', hint: 'For a new account' })}
-          ${this.#field('m-password', 'Password', this._password, (v) => (this._password = v), {
-            type: 'password',
-            path: 'password',
-            hint: 'Only to create a new account (12 characters or more); leave empty to add an existing one.',
-          })}
-        </div>
-        <button class="primary" type="submit" ?disabled=${this._busy || !this._email}>${this._busy ? 'Adding…' : 'Add user'}</button>
+        <button class="primary" type="submit" ?disabled=${this._busy || !this._email}>${this._busy ? 'Inviting…' : 'Invite'}</button>
+        ${this.#madeLink()}
       </form>`;
   }
 }

@@ -32,14 +32,6 @@ export async function getMember(q: Queryable, userId: string): Promise<MemberRow
   return rows[0] ?? null;
 }
 
-/** System context: whether an account exists anywhere, whatever tenant it belongs to. */
-export async function findUserIdByEmail(q: Queryable, email: string): Promise<string | null> {
-  const { rows } = await q.query<{ id: string }>('SELECT id FROM users WHERE lower(email) = lower($1)', [
-    email,
-  ]);
-  return rows[0]?.id ?? null;
-}
-
 export async function insertUser(
   q: Queryable,
   u: { email: string; name: string; passwordHash: string },

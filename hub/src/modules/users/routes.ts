@@ -1,12 +1,11 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { ErrorBody, Member, MemberCreate, MemberUpdate, PageQuery, pageOf } from '@drm/protocol';
+import { ErrorBody, Member, MemberUpdate, PageQuery, pageOf } from '@drm/protocol';
 import type { Queryable } from '../../db/types.js';
 import { Errors } from '../../errors.js';
 import { NoContent } from '../../lib/schemas.js';
 import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
-import { hashPassword } from '../../security/passwords.js';
 import { auditRequest } from '../audit/actor.js';
 import { requireRole } from '../tenancy/scope.js';
 import * as repo from './repo.js';
@@ -69,46 +68,6 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
       const row = await app.db.withTenant(admin(req), (q) => repo.getMember(q, req.params.userId));
       if (!row) throw new Errors.NOT_FOUND('User');
       return toMember(row);
-    },
-  );
-
-  r.post(
-    '/users',
-    {
-      schema: {
-        tags: TAGS,
-        summary:
-          'Add a user to the tenant; creates the account when a password is given and none exists (admins)',
-        body: MemberCreate,
-        response: { 201: Member, 400: ErrorBody, 409: ErrorBody },
-      },
-    },
-    async (req, reply) => {
-      const a = admin(req);
-      const { email, role, password } = req.body;
-      const passwordHash = password ? await hashPassword(password) : null;
-      // Accounts are global (one person, several tenants): finding one by email needs the system role.
-      const userId = await app.db.asSystem(async (q) => {
-        const existing = await repo.findUserIdByEmail(q, email);
-        if (existing) return existing;
-        if (!passwordHash)
-          throw new Errors.VALIDATION('no account has that email; give a password to create one');
-        return repo.insertUser(q, { email, name: req.body.name ?? email.split('@')[0]!, passwordHash });
-      });
-      const row = await app.db.withTenant(a, async (q) => {
-        if (await repo.getMember(q, userId))
-          throw new Errors.CONFLICT('That user is already a member of this tenant');
-        await repo.insertMembership(q, a.tenantId, userId, role);
-        await auditRequest(q, req, {
-          action: 'member.add',
-          targetType: 'user',
-          targetId: userId,
-          details: { email, role },
-        });
-        return repo.getMember(q, userId);
-      });
-      reply.code(201);
-      return toMember(row!);
     },
   );
 
