@@ -8,6 +8,8 @@ export default defineConfig({
   test: {
     include: ['*/test/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', 'bench/**'],
+    // Dumps of the embedded database, made once and loaded by every test process.
+    globalSetup: ['./hub/test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

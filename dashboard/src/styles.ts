@@ -311,3 +311,27 @@ export const base = css`
     overflow-wrap: anywhere;
   }
 `;
+
+/** A page of one centred card (login, invitation): the brand above a form of full-width buttons. */
+export const cardPage = css`
+  :host {
+    display: grid;
+    place-items: center;
+    min-height: 100vh;
+    padding: 1rem;
+  }
+  .card {
+    width: min(24rem, 100%);
+    padding: 1.75rem;
+  }
+  .brand {
+    font-weight: 800;
+    letter-spacing: 0.04em;
+    color: var(--drm-accent);
+    margin-bottom: 0.25rem;
+  }
+  button.primary {
+    width: 100%;
+    margin-top: 0.5rem;
+  }
+`;

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { migrate } from '../../src/db/migrate.js';
@@ -9,10 +11,11 @@ import type { Db, DbEngine } from '../../src/db/types.js';
 /**
  * Test databases on either engine.
  *
- * - pglite (always): in memory. A fresh PGlite runs initdb, so each test process does that
- *   once, migrates, and keeps a dump of the data folder; every test database then starts
- *   from that dump, roles and all (what `clone()` does). Measured: the first one in a process
- *   ~5 s (initdb, migrations, two dumps), each next one 0.4-0.9 s.
+ * - pglite (always): in memory. A fresh PGlite runs initdb, so the dumps of a bare and of a
+ *   migrated data folder are made once per test run (`global-setup.ts` writes them to files
+ *   named by DRM_TEST_PGLITE_DUMPS) or, outside a test run, once per process; every test
+ *   database then starts from a dump, roles and all (what `clone()` does). Measured: making
+ *   the dumps ~5 s, each database from one 0.4-0.9 s.
  * - postgres (when TEST_DATABASE_URL is set): a scratch database `drm_t_<hex>` created through
  *   an admin connection to that URL, migrated, and dropped on cleanup. Measured: 0.1-0.2 s.
  */
@@ -52,7 +55,22 @@ export function createTestDbFor(engine: DbEngine, opts: TestDbOptions = {}): Pro
 let bareDump: Promise<Blob> | undefined;
 let migratedDump: Promise<Blob> | undefined;
 
+/** Where the test run's global set-up left the dumps. */
+export const DUMP_DIR_ENV = 'DRM_TEST_PGLITE_DUMPS';
+const dumpFile = (dir: string, migrated: boolean) => join(dir, migrated ? 'migrated.tar' : 'bare.tar');
+
+/** Makes both dumps in this process and writes them to `dir`. */
+export async function writeDumps(dir: string): Promise<void> {
+  for (const migrated of [false, true]) {
+    writeFileSync(dumpFile(dir, migrated), Buffer.from(await (await dumpOf(migrated)).arrayBuffer()));
+  }
+}
+
 function dumpOf(migrated: boolean): Promise<Blob> {
+  const dir = process.env[DUMP_DIR_ENV];
+  if (dir && existsSync(dumpFile(dir, migrated))) {
+    return Promise.resolve(new Blob([readFileSync(dumpFile(dir, migrated))]));
+  }
   bareDump ??= (async () => {
     const db = await createPgliteDb({ log: testLog });
     try {

@@ -1,12 +1,12 @@
-import { css, html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { InvitationPreview } from '@drm/protocol';
 import { acceptInvitation, lookUpInvitation, signUpWithInvitation } from '../../api/admin.js';
 import { login, type Session } from '../../api/auth.js';
-import { describeError } from '../../api/errors.js';
 import { formatDateTime } from '../../lib/format.js';
 import { tokenOf } from '../../lib/invitations.js';
-import { base } from '../../styles.js';
+import { base, cardPage } from '../../styles.js';
+import '../../components/drm-error-panel.js';
 
 /**
  * An invitation to a tenant, opened from its link: the invitee sees the tenant and role, then
@@ -15,31 +15,7 @@ import { base } from '../../styles.js';
  */
 @customElement('drm-invite-view')
 export class DrmInviteView extends LitElement {
-  static override styles = [
-    base,
-    css`
-      :host {
-        display: grid;
-        place-items: center;
-        min-height: 100vh;
-        padding: 1rem;
-      }
-      .card {
-        width: min(26rem, 100%);
-        padding: 1.75rem;
-      }
-      .brand {
-        font-weight: 800;
-        letter-spacing: 0.04em;
-        color: var(--drm-accent);
-        margin-bottom: 0.25rem;
-      }
-      button.primary {
-        width: 100%;
-        margin-top: 0.5rem;
-      }
-    `,
-  ];
+  static override styles = [base, cardPage];
 
   /** The signed-in user, if any (null: nobody). */
   @property({ attribute: false }) session: Session | null = null;
@@ -168,25 +144,14 @@ export class DrmInviteView extends LitElement {
   }
 
   override render() {
-    const error = this._error ? describeError(this._error) : null;
     const p = this._preview;
     return html`<div class="card">
       <div class="brand">DRM</div>
       <h1>${p ? `Join ${p.tenantName}` : 'Invitation'}</h1>
       ${p ? html`<p class="muted small">As ${p.role}; the invitation expires ${formatDateTime(p.expiresAt)}.</p>` : nothing}
-      ${
-        error
-          ? html`<div class="notice bad" role="alert">
-            <strong>${error.title}</strong>${
-              error.detail && error.detail !== error.title
-                ? html`<div class="small">${error.detail}</div>`
-                : nothing
-            }
-          </div>`
-          : nothing
-      }
-      ${p ? this.#body(p) : !error ? html`<p class="muted" role="status">Loading…</p>` : nothing}
-      ${!p && error ? html`<p><a href="/">Go to the dashboard</a></p>` : nothing}
+      <drm-error-panel .error=${this._error}></drm-error-panel>
+      ${p ? this.#body(p) : !this._error ? html`<p class="muted" role="status">Loading…</p>` : nothing}
+      ${!p && this._error ? html`<p><a href="/">Go to the dashboard</a></p>` : nothing}
     </div>`;
   }
 }

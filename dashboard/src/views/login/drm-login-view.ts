@@ -1,8 +1,8 @@
-import { css, html, LitElement, nothing } from 'lit';
+import { html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import { login } from '../../api/auth.js';
 import { describeError } from '../../api/errors.js';
-import { base } from '../../styles.js';
+import { base, cardPage } from '../../styles.js';
 
 /**
  * The login page. The hub sets an HttpOnly session cookie; the page never handles a token.
@@ -11,31 +11,7 @@ import { base } from '../../styles.js';
  */
 @customElement('drm-login-view')
 export class DrmLoginView extends LitElement {
-  static override styles = [
-    base,
-    css`
-      :host {
-        display: grid;
-        place-items: center;
-        min-height: 100vh;
-        padding: 1rem;
-      }
-      .card {
-        width: min(24rem, 100%);
-        padding: 1.75rem;
-      }
-      .brand {
-        font-weight: 800;
-        letter-spacing: 0.04em;
-        color: var(--drm-accent);
-        margin-bottom: 0.25rem;
-      }
-      button.primary {
-        width: 100%;
-        margin-top: 0.5rem;
-      }
-    `,
-  ];
+  static override styles = [base, cardPage];
 
   /** Where to go after logging in (the page that asked for it). */
   @property() next: string | undefined;
