@@ -107,10 +107,27 @@ async function withAdmin<T>(fn: (admin: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/** Names the scratch databases of one test run, so that its global teardown can drop any left. */
+export const RUN_ID_ENV = 'DRM_TEST_RUN_ID';
+export const scratchPrefix = (runId = process.env[RUN_ID_ENV]) => (runId ? `drm_t_${runId}_` : 'drm_t_');
+
+/** Drops every scratch database of the run `runId` still there (a test that did not clean up). */
+export async function dropScratchDatabases(runId: string): Promise<string[]> {
+  if (!process.env.TEST_DATABASE_URL) return [];
+  return withAdmin(async (admin) => {
+    const { rows } = await admin.query<{ datname: string }>(
+      'SELECT datname FROM pg_database WHERE starts_with(datname, $1)',
+      [scratchPrefix(runId)],
+    );
+    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
+    return rows.map((r) => r.datname);
+  });
+}
+
 async function createScratchPostgres(opts: TestDbOptions): Promise<TestDb> {
   const base = process.env.TEST_DATABASE_URL;
   if (!base) throw new Error('TEST_DATABASE_URL is not set');
-  const name = `drm_t_${randomBytes(6).toString('hex')}`;
+  const name = `${scratchPrefix()}${randomBytes(6).toString('hex')}`;
   await withAdmin((admin) => admin.query(`CREATE DATABASE ${name}`));
   const url = new URL(base);
   url.pathname = `/${name}`;
