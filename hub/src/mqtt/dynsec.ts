@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IClientOptions, MqttClient } from 'mqtt';
 import { AGENT_TO_HUB, HUB_TO_AGENT, topicFor } from '@drm/protocol';
 import type { Logger } from 'pino';
+import { agentUsername } from '../modules/agents/broker-auth.js';
+import { hubClientOptions } from './external-broker.js';
 import { z } from 'zod';
 
 /** An agent's login as the hub issued it at enrollment: the only moment its password is known. */
@@ -56,7 +58,6 @@ export const HUB_ROLE = 'drm-hub';
 const AGENT_USER = /^agent-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 const AGENT_ROLE = /^drm-agent-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
-export const agentUsername = (agentId: string) => `agent-${agentId.toLowerCase()}`;
 export const agentRole = (agentId: string) => `drm-agent-${agentId.toLowerCase()}`;
 
 interface Command {
@@ -153,16 +154,7 @@ export class MosquittoDynsec implements BrokerAccounts {
 
   async start(): Promise<void> {
     const { log } = this.#opts;
-    const client = this.#connect(this.#opts.url, {
-      protocolVersion: 4,
-      clientId: `drm-hub-dynsec-${randomUUID()}`,
-      clean: true,
-      reconnectPeriod: 2_000,
-      connectTimeout: 10_000,
-      resubscribe: false,
-      ...(this.#opts.username !== undefined && { username: this.#opts.username }),
-      ...(this.#opts.password !== undefined && { password: this.#opts.password }),
-    });
+    const client = this.#connect(this.#opts.url, hubClientOptions('drm-hub-dynsec', this.#opts));
     this.#client = client;
     client.on('error', (err) => log.warn({ err }, 'dynamic-security link: connection error'));
     client.on('close', () => {

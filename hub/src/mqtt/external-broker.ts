@@ -31,6 +31,27 @@ export interface ExternalBrokerOptions {
 }
 
 /**
+ * How the hub connects to an external broker (its ingestion link, and its dynamic-security
+ * link): MQTT 3.1.1, a fresh session, reconnecting every 2 s, subscribing itself on each
+ * connection.
+ */
+export function hubClientOptions(
+  clientIdPrefix: string,
+  login: { username?: string | undefined; password?: string | undefined },
+): IClientOptions {
+  return {
+    protocolVersion: 4,
+    clientId: `${clientIdPrefix}-${randomUUID()}`,
+    clean: true,
+    reconnectPeriod: 2_000,
+    connectTimeout: 10_000,
+    resubscribe: false,
+    ...(login.username !== undefined && { username: login.username }),
+    ...(login.password !== undefined && { password: login.password }),
+  };
+}
+
+/**
  * The hub as a client of an external broker (Mosquitto, EMQX, HiveMQ, VerneMQ), for several
  * hub replicas. Replicas split the agent-to-hub channels through shared subscriptions.
  *
@@ -77,16 +98,7 @@ export class ExternalMqttHub implements MqttHub {
    * unready (the readiness check says why) while mqtt.js keeps retrying.
    */
   async start(): Promise<void> {
-    const client = this.connect(this.opts.url, {
-      protocolVersion: 4,
-      clientId: `drm-hub-${randomUUID()}`,
-      clean: true,
-      reconnectPeriod: 2_000,
-      connectTimeout: 10_000,
-      resubscribe: false,
-      ...(this.opts.username !== undefined && { username: this.opts.username }),
-      ...(this.opts.password !== undefined && { password: this.opts.password }),
-    });
+    const client = this.connect(this.opts.url, hubClientOptions('drm-hub', this.opts));
     this.client = client;
     const first = this.wire(client);
     let timer: NodeJS.Timeout | undefined;

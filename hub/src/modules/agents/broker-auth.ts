@@ -2,6 +2,9 @@ import type { Db } from '../../db/types.js';
 import { verifyPassword } from '../../security/passwords.js';
 import { findAgentByUsername } from './repo.js';
 
+/** An agent's MQTT user name: issued at enrollment, and the name of its login at an external broker. */
+export const agentUsername = (agentId: string) => `agent-${agentId.toLowerCase()}`;
+
 export interface AgentIdentity {
   tenantId: string;
   agentId: string;

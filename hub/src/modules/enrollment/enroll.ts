@@ -6,6 +6,7 @@ import type { BrokerAccounts } from '../../mqtt/dynsec.js';
 import { hashPassword } from '../../security/passwords.js';
 import { hashToken, newToken } from '../../security/tokens.js';
 import { writeAudit } from '../audit/repo.js';
+import { agentUsername } from '../agents/broker-auth.js';
 import { insertAgent, insertAgentEvent } from '../agents/repo.js';
 import * as repo from './repo.js';
 
@@ -36,7 +37,7 @@ export async function enrollAgent(
 ): Promise<Enrolled> {
   const tokenHash = hashToken(req.token);
   const agentId = randomUUID();
-  const mqttUsername = `agent-${agentId}`;
+  const mqttUsername = agentUsername(agentId);
   const mqttPassword = newToken('agent');
   // Hashed before the transaction so the token's row lock is not held through ~50 ms of scrypt.
   const secretHash = await hashPassword(mqttPassword);

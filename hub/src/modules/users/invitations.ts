@@ -25,7 +25,7 @@ import { writeAudit } from '../audit/repo.js';
 import { AttemptLimiter } from '../auth/rate-limit.js';
 import { requireRole } from '../tenancy/scope.js';
 import * as repo from './invitations-repo.js';
-import { insertMembership, insertUser } from './repo.js';
+import { insertMembership, insertUser, isMember } from './repo.js';
 
 const TAGS = ['users'];
 const InvitationQuery = PageQuery.extend({ state: InvitationState.optional() });
@@ -180,11 +180,7 @@ export const invitationRoutes: FastifyPluginAsync = async (app) => {
 
   async function accept(q: Queryable, i: repo.InvitationByToken, userId: string, how: string) {
     // Already a member (invited twice, say): the invitation is used up, the role stays as it is.
-    const { rows } = await q.query('SELECT 1 FROM memberships WHERE tenant_id = $1 AND user_id = $2', [
-      i.tenantId,
-      userId,
-    ]);
-    if (rows.length === 0) await insertMembership(q, i.tenantId, userId, i.role);
+    if (!(await isMember(q, i.tenantId, userId))) await insertMembership(q, i.tenantId, userId, i.role);
     await repo.markAccepted(q, i.tenantId, i.id, userId);
     await writeAudit(q, i.tenantId, {
       actorUserId: userId,

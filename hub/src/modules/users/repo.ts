@@ -43,6 +43,15 @@ export async function insertUser(
   return rows[0]!.id;
 }
 
+/** Whether the user is a member of the tenant (any context: the tenant is named). */
+export async function isMember(q: Queryable, tenantId: string, userId: string): Promise<boolean> {
+  const { rows } = await q.query('SELECT 1 FROM memberships WHERE tenant_id = $1 AND user_id = $2', [
+    tenantId,
+    userId,
+  ]);
+  return rows.length > 0;
+}
+
 export async function insertMembership(
   q: Queryable,
   tenantId: string,
