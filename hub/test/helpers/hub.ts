@@ -69,17 +69,24 @@ export async function createTestHub(
     HOST: '127.0.0.1',
     ...env,
   });
-  const app = await buildApp({
-    config,
-    db,
-    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    secrets: new SecretBox(randomBytes(32), 'test'),
-    ...(opts.agentLink === false && { agentLink: false }),
-    ...(opts.broker && { broker: opts.broker }),
-    ...(opts.live && { live: opts.live }),
-  });
-  await opts.beforeReady?.(app);
-  await app.ready();
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({
+      config,
+      db,
+      logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+      secrets: new SecretBox(randomBytes(32), 'test'),
+      ...(opts.agentLink === false && { agentLink: false }),
+      ...(opts.broker && { broker: opts.broker }),
+      ...(opts.live && { live: opts.live }),
+    });
+    await opts.beforeReady?.(app);
+    await app.ready();
+  } catch (err) {
+    // A hub that failed to start (a test of start-up errors) leaves no database behind.
+    await cleanup();
+    throw err;
+  }
 
   const call: TestHub['call'] = (token, method, url, body) =>
     app.inject({

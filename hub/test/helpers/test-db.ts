@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
+import { expect } from 'vitest';
 import { migrate } from '../../src/db/migrate.js';
 import { createPgDb } from '../../src/db/pg-db.js';
 import { createPgliteDb } from '../../src/db/pglite-db.js';
@@ -111,24 +112,41 @@ async function withAdmin<T>(fn: (admin: pg.Client) => Promise<T>): Promise<T> {
 export const RUN_ID_ENV = 'DRM_TEST_RUN_ID';
 export const scratchPrefix = (runId = process.env[RUN_ID_ENV]) => (runId ? `drm_t_${runId}_` : 'drm_t_');
 
-/** Drops every scratch database of the run `runId` still there (a test that did not clean up). */
+/**
+ * Drops every scratch database of the run `runId` still there (a test that did not clean up)
+ * and names each with the test file that made it (the database's comment).
+ */
 export async function dropScratchDatabases(runId: string): Promise<string[]> {
   if (!process.env.TEST_DATABASE_URL) return [];
   return withAdmin(async (admin) => {
-    const { rows } = await admin.query<{ datname: string }>(
-      'SELECT datname FROM pg_database WHERE starts_with(datname, $1)',
+    const { rows } = await admin.query<{ datname: string; made_by: string | null }>(
+      `SELECT datname, shobj_description(oid, 'pg_database') AS made_by
+         FROM pg_database WHERE starts_with(datname, $1)`,
       [scratchPrefix(runId)],
     );
     for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
-    return rows.map((r) => r.datname);
+    return rows.map((r) => `${r.datname} (${r.made_by ?? 'unknown test'})`);
   });
+}
+
+/** The test file running now, when called inside a test or hook. */
+function currentTestFile(): string | undefined {
+  try {
+    return expect.getState().testPath;
+  } catch {
+    return undefined;
+  }
 }
 
 async function createScratchPostgres(opts: TestDbOptions): Promise<TestDb> {
   const base = process.env.TEST_DATABASE_URL;
   if (!base) throw new Error('TEST_DATABASE_URL is not set');
   const name = `${scratchPrefix()}${randomBytes(6).toString('hex')}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE ${name}`));
+  const madeBy = currentTestFile();
+  await withAdmin(async (admin) => {
+    await admin.query(`CREATE DATABASE ${name}`);
+    if (madeBy) await admin.query(`COMMENT ON DATABASE ${name} IS ${pg.escapeLiteral(madeBy)}`);
+  });
   const url = new URL(base);
   url.pathname = `/${name}`;
   const db = createPgDb({ url: url.toString(), log: testLog, max: opts.poolMax ?? 4 });
