@@ -9,7 +9,7 @@ import { enrollmentTokenRoutes } from './enrollment/routes.js';
 import { eventRoutes } from './events/routes.js';
 import { healthRoutes } from './health/routes.js';
 import { liveJobEventRoutes, liveRoutes } from '../live/routes.js';
-import { jobRoutes } from './jobs/routes.js';
+import { allTenantJobRoutes, jobRoutes } from './jobs/routes.js';
 import { sampleRoutes } from './samples/routes.js';
 import { scheduleRoutes } from './schedules/routes.js';
 import { siteRoutes } from './sites/routes.js';
@@ -17,11 +17,15 @@ import { tenantRoutes, tenantSelfRoutes } from './tenancy/routes.js';
 import { invitationAdminRoutes, invitationRoutes } from './users/invitations.js';
 import { userRoutes } from './users/routes.js';
 
-/** Routes outside any tenant: ops endpoints, auth, the tenant list, agent enrollment, invitations. */
+/**
+ * Routes outside any tenant: ops endpoints, auth, the tenant list, agent enrollment,
+ * invitations, and the lists that span the caller's tenants.
+ */
 export const features: readonly FastifyPluginAsync[] = [
   healthRoutes,
   authRoutes,
   tenantRoutes,
+  allTenantJobRoutes,
   enrollRoutes,
   invitationRoutes,
   liveRoutes,

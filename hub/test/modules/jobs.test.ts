@@ -370,6 +370,85 @@ describe('GET /jobs', () => {
   });
 });
 
+describe('GET /api/v1/jobs (every tenant of the caller)', () => {
+  /** Two tenants with jobs made in turns (so that their times interleave), and a third one. */
+  async function twoTenants() {
+    const [a, b, other] = [await setup(), await setup(), await setup()];
+    const user = await hub.user({ [a.tenantId]: 'viewer', [b.tenantId]: 'operator' });
+    const made: { id: string; tenantId: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      for (const s of [a, b]) made.push({ id: await createJob(s, [s.snmpDev]), tenantId: s.tenantId });
+    }
+    const walk = await createJob(b, [b.loneDev], { kind: 'snmp.walk', params: { oid: '1.3.6.1.2.1.2' } });
+    made.push({ id: walk, tenantId: b.tenantId });
+    const hidden = await createJob(other, [other.snmpDev]);
+    return { a, b, user, newestFirst: made.reverse(), hidden };
+  }
+
+  async function list(token: string, query = '') {
+    const res = await hub.call(token, 'GET', `/api/v1/jobs${query ? `?${query}` : ''}`);
+    expect(res.statusCode, res.body).toBe(200);
+    return res.json() as { items: Job[]; nextCursor: string | null };
+  }
+
+  it('merges the tenants where the caller has a role, newest first, each job naming its tenant', async () => {
+    const { a, b, user, newestFirst, hidden } = await twoTenants();
+    const page = await list(user.token, 'limit=200');
+    const mine = page.items.filter((j) => j.tenantId === a.tenantId || j.tenantId === b.tenantId);
+    expect(mine.map((j) => ({ id: j.id, tenantId: j.tenantId }))).toEqual(newestFirst);
+    // Only those two tenants: not the third one's job, nor any other test's.
+    expect(page.items).toHaveLength(newestFirst.length);
+    expect(page.items.map((j) => j.id)).not.toContain(hidden);
+    expect(page.items[0]).toMatchObject({
+      kind: 'snmp.walk',
+      status: 'queued',
+      progress: { done: 0, total: 1 },
+    });
+  });
+
+  it('applies the filters of a tenant’s list in every tenant', async () => {
+    const { a, b, user, newestFirst } = await twoTenants();
+    await rowsOf(a, `UPDATE jobs SET status = 'running' WHERE id = $1`, [newestFirst.at(-1)!.id]);
+    expect((await list(user.token, 'kind=snmp.walk')).items.map((j) => j.id)).toEqual([newestFirst[0]!.id]);
+    expect((await list(user.token, 'status=running')).items.map((j) => j.id)).toEqual([
+      newestFirst.at(-1)!.id,
+    ]);
+    const onA = (await list(user.token, `deviceId=${a.snmpDev}`)).items;
+    expect(onA.map((j) => j.id)).toEqual(
+      newestFirst.filter((j) => j.tenantId === a.tenantId).map((j) => j.id),
+    );
+    expect(
+      (await list(user.token, `agentId=${b.agentId}`)).items.every((j) => j.tenantId === b.tenantId),
+    ).toBe(true);
+  });
+
+  it('pages across tenants with one cursor, every job exactly once', async () => {
+    const { user, newestFirst } = await twoTenants();
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page = await list(user.token, cursor ? `limit=3&cursor=${cursor}` : 'limit=3');
+      expect(page.items.length).toBeLessThanOrEqual(3);
+      seen.push(...page.items.map((j) => j.id));
+      cursor = page.nextCursor;
+      pages += 1;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen).toEqual(newestFirst.map((j) => j.id));
+  });
+
+  it('gives a user without any role an empty list, and refuses no login and a bad cursor', async () => {
+    await twoTenants();
+    const nobody = await hub.user({});
+    expect(await list(nobody.token)).toEqual({ items: [], nextCursor: null });
+    expect((await hub.call(null, 'GET', '/api/v1/jobs')).statusCode).toBe(401);
+    const bad = await hub.call(nobody.token, 'GET', '/api/v1/jobs?cursor=not-a-cursor');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().error.code).toBe('BAD_CURSOR');
+  });
+});
+
 describe('GET /jobs/:id', () => {
   it('gives progress and each target with its device name', async () => {
     const s = await setup();
@@ -685,6 +764,7 @@ describe('OpenAPI', () => {
     const base = '/api/v1/tenants/{tenantId}/jobs';
     expect(Object.keys(doc.paths[base] ?? {}).sort()).toEqual(['get', 'post']);
     for (const path of [`${base}/{id}`, `${base}/{id}/cancel`]) expect(doc.paths[path]).toBeDefined();
+    expect(Object.keys(doc.paths['/api/v1/jobs'] ?? {})).toEqual(['get']);
     expect(doc.paths[`${base}/{id}/results`]?.get?.description).toMatch(
       /split into parts .* returned as one item, merged/,
     );

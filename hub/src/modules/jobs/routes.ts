@@ -5,7 +5,9 @@ import type { TenantContext } from '../../db/types.js';
 import { Errors } from '../../errors.js';
 import { decodeCursor, pageFrom } from '../../lib/paging.js';
 import { TenantIdParams } from '../../lib/schemas.js';
+import { currentUser } from '../../plugins/auth.js';
 import { auditActor } from '../audit/actor.js';
+import { listUserTenants } from '../auth/repo.js';
 import { access, requireRole } from '../tenancy/scope.js';
 import { toJob } from './dto.js';
 import * as repo from './repo.js';
@@ -132,4 +134,59 @@ export const jobRoutes: FastifyPluginAsync = async (app) => {
   );
 
   await app.register(resultRoutes);
+};
+
+/** Tenants whose jobs are listed at once by `GET /api/v1/jobs`; each is its own transaction. */
+const TENANT_QUERIES_AT_ONCE = 4;
+
+/** Newest first, as each tenant's list is sorted: by sort time, then id (lower-case uuid text). */
+const newestFirst = (a: repo.ListedJob, b: repo.ListedJob): number =>
+  a.cursorAt === b.cursorAt ? (a.id < b.id ? 1 : a.id > b.id ? -1 : 0) : a.cursorAt < b.cursorAt ? 1 : -1;
+
+/**
+ * `GET /api/v1/jobs`: the jobs of every tenant where the caller has a role, newest first, with
+ * the filters and paging of a tenant's list. Each tenant is read in its own transaction with
+ * that tenant set, under the same row-level security as everything else; the pages are merged
+ * here. The cursor is the tenant list's (time, id), so one cursor goes on across tenants.
+ */
+export const allTenantJobRoutes: FastifyPluginAsync = async (app) => {
+  app.withTypeProvider<ZodTypeProvider>().get(
+    '/api/v1/jobs',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'List the jobs of every tenant you have a role in, newest first',
+        description:
+          'The filters and paging of `GET /api/v1/tenants/{tenantId}/jobs`, over all your tenants at ' +
+          'once; each job names its `tenantId`. `deviceId` and `agentId` match jobs with at least one ' +
+          'such target; `since` is inclusive.',
+        querystring: JobQuery,
+        response: { 200: pageOf(Job), 400: ErrorBody, 401: ErrorBody },
+      },
+    },
+    async (req) => {
+      const user = currentUser(req);
+      const { limit, cursor, ...filters } = req.query;
+      const filter = { ...filters, cursor: decodeCursor(cursor), limit };
+      const tenants = await app.db.asSystem((q) => listUserTenants(q, user.userId));
+      const rows: repo.ListedJob[] = [];
+      for (let i = 0; i < tenants.length; i += TENANT_QUERIES_AT_ONCE) {
+        const pages = await Promise.all(
+          tenants
+            .slice(i, i + TENANT_QUERIES_AT_ONCE)
+            .map((t) =>
+              app.db.withTenant({ tenantId: t.id, userId: user.userId }, (q) => repo.listJobs(q, filter)),
+            ),
+        );
+        for (const page of pages) rows.push(...page);
+      }
+      rows.sort(newestFirst);
+      return pageFrom(
+        rows.slice(0, limit + 1),
+        limit,
+        (j) => ({ at: j.cursorAt, id: j.id }),
+        (j) => toJob(j),
+      );
+    },
+  );
 };
