@@ -72,6 +72,26 @@ describeBrowser('dashboard in a browser', () => {
     expectNoProblems(problems);
   });
 
+  it('an admin of two tenants lists the jobs of both at once, each linking to the job in its tenant', async () => {
+    const { page, problems } = await newPage();
+    await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
+    const { mspTenantId, customerTenantId, jobId } = server.demo;
+    await page.goto(`/t/${mspTenantId}/jobs`);
+    await poll(() => page.getByText('No jobs yet.').count()).toBe(1);
+    await page.getByLabel('Jobs of').selectOption('all');
+    await page.waitForURL(new RegExp(`/t/${mspTenantId}/jobs\\?tenants=all$`));
+    const row = page.getByRole('row').filter({ hasText: 'sysDescr.0' });
+    await poll(() => row.count()).toBe(1);
+    await poll(() => row.getByRole('cell', { name: 'Demo Customer' }).count()).toBe(1);
+    // A device belongs to one tenant: no device filter over all of them.
+    expect(await page.getByLabel('Device').count()).toBe(0);
+    await screenshot(page, 'jobs-all-tenants');
+    await row.getByRole('link').first().click();
+    await page.waitForURL(new RegExp(`/t/${customerTenantId}/jobs/${jobId}$`));
+    await poll(() => page.getByRole('cell', { name: 'sysDescr.0' }).count()).toBe(1);
+    expectNoProblems(problems);
+  });
+
   it('a viewer sees no controls that change anything, and the API refuses the change', async () => {
     const { page, problems } = await newPage();
     await logIn(page, viewer.email, viewer.password);

@@ -13,6 +13,14 @@ export function listJobs(
   return request<Page<Job>>('GET', `${t(tenantId)}/jobs`, { query, ...(signal && { signal }) });
 }
 
+/** The jobs of every tenant the user has a role in, newest first (each names its tenant). */
+export function listJobsOfAllTenants(
+  query: JobFilters & { cursor?: string | null; limit?: number } = {},
+  signal?: AbortSignal,
+) {
+  return request<Page<Job>>('GET', '/jobs', { query, ...(signal && { signal }) });
+}
+
 export function getJob(tenantId: string, jobId: string, signal?: AbortSignal) {
   return request<Job>('GET', `${t(tenantId)}/jobs/${encodeURIComponent(jobId)}`, signal ? { signal } : {});
 }

@@ -16,7 +16,15 @@ export type Route =
   | { name: 'device-new'; tenantId: string }
   | { name: 'device'; tenantId: string; deviceId: string }
   | { name: 'device-edit'; tenantId: string; deviceId: string }
-  | { name: 'jobs'; tenantId: string; status?: JobStatus; kind?: JobKind; deviceId?: string }
+  /** `allTenants`: the jobs of every tenant the user has a role in, from this tenant's frame. */
+  | {
+      name: 'jobs';
+      tenantId: string;
+      status?: JobStatus;
+      kind?: JobKind;
+      deviceId?: string;
+      allTenants?: true;
+    }
   | { name: 'job-new'; tenantId: string; deviceId?: string; kind?: JobKind }
   | { name: 'job'; tenantId: string; jobId: string }
   | { name: 'polls'; tenantId: string; kind?: ScheduleKind; deviceId?: string }
@@ -78,6 +86,7 @@ export function parseRoute(pathname: string, search = ''): Route {
           ...(opt('status', q.get('status')) as { status?: JobStatus }),
           ...(opt('kind', q.get('kind')) as { kind?: JobKind }),
           ...opt('deviceId', q.get('deviceId')),
+          ...(q.get('tenants') === 'all' && { allTenants: true as const }),
         };
       }
       if (id === 'new' && !action) {
@@ -159,7 +168,12 @@ export function routeUrl(route: Route): string {
     case 'device-edit':
       return `${t}/devices/${route.deviceId}/edit`;
     case 'jobs':
-      return withQuery(`${t}/jobs`, { status: route.status, kind: route.kind, deviceId: route.deviceId });
+      return withQuery(`${t}/jobs`, {
+        status: route.status,
+        kind: route.kind,
+        deviceId: route.deviceId,
+        tenants: route.allTenants ? 'all' : undefined,
+      });
     case 'job-new':
       return withQuery(`${t}/jobs/new`, { deviceId: route.deviceId, kind: route.kind });
     case 'job':

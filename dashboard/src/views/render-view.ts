@@ -84,6 +84,7 @@ export function renderView(route: Route, tenant: TenantMembership | undefined): 
         .status=${route.status ?? ''}
         .kind=${route.kind ?? ''}
         .deviceId=${route.deviceId ?? ''}
+        .allTenants=${route.allTenants ?? false}
       ></drm-jobs-view>`;
     case 'job-new':
       return html`<drm-job-new-view

@@ -19,6 +19,10 @@ describe('routes', () => {
       `/t/${T}/jobs?status=running&kind=snmp.walk&deviceId=${D}`,
       { name: 'jobs', tenantId: T, status: 'running', kind: 'snmp.walk', deviceId: D },
     ],
+    [
+      `/t/${T}/jobs?status=failed&tenants=all`,
+      { name: 'jobs', tenantId: T, status: 'failed', allTenants: true },
+    ],
     [`/t/${T}/jobs/new?deviceId=${D}`, { name: 'job-new', tenantId: T, deviceId: D }],
     [`/t/${T}/jobs/${D}`, { name: 'job', tenantId: T, jobId: D }],
     [

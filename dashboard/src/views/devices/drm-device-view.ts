@@ -205,7 +205,7 @@ export class DrmDeviceView extends LitElement {
       <drm-device-samples .tenantId=${this.tenantId} .deviceId=${this.deviceId} .schedules=${schedules}></drm-device-samples>
       <section class="card" aria-labelledby="jobs-h">
         <h2 id="jobs-h">Recent jobs</h2>
-        <drm-job-list .tenantId=${this.tenantId} .jobs=${this.#jobs.value?.items ?? []}></drm-job-list>
+        <drm-job-list .jobs=${this.#jobs.value?.items ?? []}></drm-job-list>
         <p class="small">
           <a href=${routeUrl({ name: 'jobs', tenantId: this.tenantId, deviceId: device.id })}>All jobs on this device</a>
         </p>

@@ -3,7 +3,7 @@ import { customElement, property, state } from 'lit/decorators.js';
 import { type Job, JobKind, JobStatus } from '@drm/protocol';
 import { errorMessage } from '../../api/errors.js';
 import { listAllDevices } from '../../api/inventory.js';
-import { listJobs } from '../../api/jobs.js';
+import { type JobFilters, listJobs, listJobsOfAllTenants } from '../../api/jobs.js';
 import { subscribeTenant } from '../../api/live.js';
 import { AppContextConsumer } from '../../context.js';
 import { LiveController } from '../../controllers/live-controller.js';
@@ -19,7 +19,11 @@ import { filterSelect } from '../../lib/filter-select.js';
 
 const PAGE = 50;
 
-/** Jobs, newest first, filtered by status, kind and device; statuses update live. */
+/**
+ * Jobs, newest first, filtered by status, kind and device; statuses update live. A user with
+ * roles in several tenants may list the jobs of all of them at once (`allTenants`), each row
+ * naming its tenant and linking to the job in its own tenant.
+ */
 @customElement('drm-jobs-view')
 export class DrmJobsView extends LitElement {
   static override styles = [base];
@@ -28,34 +32,51 @@ export class DrmJobsView extends LitElement {
   @property() status = '';
   @property() kind = '';
   @property() deviceId = '';
+  @property({ type: Boolean }) allTenants = false;
   @state() private _more: Job[] = [];
   @state() private _cursor: string | null = null;
   @state() private _loadingMore = false;
   readonly #ctx = new AppContextConsumer(this);
 
   readonly #devices = new Resource(this, {
-    args: () => (this.tenantId ? [this.tenantId] : null),
+    // For the device filter, which a list of every tenant's jobs does not offer.
+    args: () => (this.tenantId && !this.allTenants ? [this.tenantId] : null),
     task: ([tenantId], signal) => listAllDevices(tenantId, signal),
   });
 
   readonly #jobs = new Resource(this, {
-    args: () => (this.tenantId ? [this.tenantId, this.status, this.kind, this.deviceId] : null),
-    task: async ([tenantId, status, kind, deviceId], signal) => {
-      const page = await listJobs(
-        tenantId,
-        {
-          status: (status || undefined) as JobStatus | undefined,
-          kind: (kind || undefined) as JobKind | undefined,
-          deviceId: deviceId || undefined,
-          limit: PAGE,
-        },
-        signal,
-      );
+    args: () =>
+      this.tenantId ? [this.tenantId, this.status, this.kind, this.deviceId, this.allTenants] : null,
+    task: async ([tenantId, status, kind, deviceId, all], signal) => {
+      const page = await this.#page(tenantId, { status, kind, deviceId, all }, null, signal);
       this._more = [];
       this._cursor = page.nextCursor;
       return page.items;
     },
   });
+
+  /** One page of this tenant's jobs or, with `all`, of every tenant's (no device filter there). */
+  #page(
+    tenantId: string,
+    f: { status: string; kind: string; deviceId: string; all: boolean },
+    cursor: string | null,
+    signal?: AbortSignal,
+  ) {
+    const query: JobFilters & { cursor?: string; limit: number } = {
+      status: (f.status || undefined) as JobStatus | undefined,
+      kind: (f.kind || undefined) as JobKind | undefined,
+      limit: PAGE,
+      ...(cursor && { cursor }),
+    };
+    if (f.all) return listJobsOfAllTenants(query, signal);
+    return listJobs(tenantId, { ...query, deviceId: f.deviceId || undefined }, signal);
+  }
+
+  /** The tenants whose jobs are listed: the one in view, or all of the user's. */
+  #listedTenants(): string[] {
+    if (!this.allTenants) return this.tenantId ? [this.tenantId] : [];
+    return this.#ctx.value?.tenants.map((t) => t.id) ?? [];
+  }
 
   constructor() {
     super();
@@ -68,9 +89,9 @@ export class DrmJobsView extends LitElement {
       }, 500);
     };
     new LiveController(this, {
-      key: () => this.tenantId || null,
+      key: () => this.#listedTenants().join(',') || null,
       subscribe: () => {
-        const off = subscribeTenant(this.tenantId, (ev) => {
+        const onEvent = (ev: Parameters<Parameters<typeof subscribeTenant>[1]>[0]) => {
           // A job that changed between the list's load and the subscription would show stale.
           if (ev.type === 'subscribed') void this.#jobs.reload();
           if (ev.type !== 'job') return;
@@ -95,25 +116,34 @@ export class DrmJobsView extends LitElement {
             // A job this page has not listed (new, or beyond it).
             refreshSoon();
           }
-        });
+        };
+        const offs = this.#listedTenants().map((t) => subscribeTenant(t, onEvent));
         return () => {
           clearTimeout(refresh);
           refresh = undefined;
-          off();
+          for (const off of offs) off();
         };
       },
     });
   }
 
-  #filter(patch: { status?: string; kind?: string; deviceId?: string }) {
-    const next = { status: this.status, kind: this.kind, deviceId: this.deviceId, ...patch };
+  #filter(patch: { status?: string; kind?: string; deviceId?: string; allTenants?: boolean }) {
+    const next = {
+      status: this.status,
+      kind: this.kind,
+      deviceId: this.deviceId,
+      allTenants: this.allTenants,
+      ...patch,
+    };
     navigate(
       routeUrl({
         name: 'jobs',
         tenantId: this.tenantId,
         ...(next.status && { status: next.status as JobStatus }),
         ...(next.kind && { kind: next.kind as JobKind }),
-        ...(next.deviceId && { deviceId: next.deviceId }),
+        // A device belongs to one tenant: its filter does not go with a list of all of them.
+        ...(next.deviceId && !next.allTenants && { deviceId: next.deviceId }),
+        ...(next.allTenants && { allTenants: true as const }),
       }),
       { replace: true },
     );
@@ -123,13 +153,8 @@ export class DrmJobsView extends LitElement {
     if (!this._cursor) return;
     this._loadingMore = true;
     try {
-      const page = await listJobs(this.tenantId, {
-        status: (this.status || undefined) as JobStatus | undefined,
-        kind: (this.kind || undefined) as JobKind | undefined,
-        deviceId: this.deviceId || undefined,
-        cursor: this._cursor,
-        limit: PAGE,
-      });
+      const f = { status: this.status, kind: this.kind, deviceId: this.deviceId, all: this.allTenants };
+      const page = await this.#page(this.tenantId, f, this._cursor);
       this._more = [...this._more, ...page.items];
       this._cursor = page.nextCursor;
     } catch (err) {
@@ -152,7 +177,9 @@ export class DrmJobsView extends LitElement {
   override render() {
     const jobs = this.#jobs.value ? [...this.#jobs.value, ...this._more] : null;
     const devices = this.#devices.value?.items ?? [];
-    const filtered = this.status || this.kind || this.deviceId;
+    const tenants = this.#ctx.value?.tenants ?? [];
+    const filtered = this.status || this.kind || (this.deviceId && !this.allTenants);
+    const tenantNames = this.allTenants ? new Map(tenants.map((t) => [t.id, t.name])) : null;
     return html`<div class="page-head">
         <h1>Jobs</h1>
         ${
@@ -164,6 +191,20 @@ export class DrmJobsView extends LitElement {
         }
       </div>
       <form class="filters" role="search" aria-label="Filter jobs" @submit=${(e: Event) => e.preventDefault()}>
+        ${
+          tenants.length > 1 || this.allTenants
+            ? html`<div class="field">
+              <label for="f-tenants">Jobs of</label>
+              <select
+                id="f-tenants"
+                @change=${(e: Event) => this.#filter({ allTenants: (e.target as HTMLSelectElement).value === 'all' })}
+              >
+                <option value="" ?selected=${!this.allTenants}>${this.#ctx.value?.tenant.name ?? 'This tenant'}</option>
+                <option value="all" ?selected=${this.allTenants}>All my tenants (${tenants.length})</option>
+              </select>
+            </div>`
+            : nothing
+        }
         ${this.#select(
           'f-status',
           'Status',
@@ -178,13 +219,17 @@ export class DrmJobsView extends LitElement {
           JobKind.options.map((k) => [k, kindLabel(k)]),
           'kind',
         )}
-        ${this.#select(
-          'f-device',
-          'Device',
-          this.deviceId,
-          devices.map((d) => [d.id, d.name]),
-          'deviceId',
-        )}
+        ${
+          this.allTenants
+            ? nothing
+            : this.#select(
+                'f-device',
+                'Device',
+                this.deviceId,
+                devices.map((d) => [d.id, d.name]),
+                'deviceId',
+              )
+        }
       </form>
       <drm-error-panel .error=${this.#jobs.error} retry @drm-retry=${() => this.#jobs.reload()}></drm-error-panel>
       ${
@@ -194,7 +239,7 @@ export class DrmJobsView extends LitElement {
             : nothing
           : jobs.length === 0
             ? html`<p class="muted" role="status">${filtered ? 'No job matches these filters.' : 'No jobs yet.'}</p>`
-            : html`<drm-job-list .tenantId=${this.tenantId} .jobs=${jobs}></drm-job-list>
+            : html`<drm-job-list .jobs=${jobs} .tenantNames=${tenantNames}></drm-job-list>
               ${
                 this._cursor
                   ? html`<p><button @click=${this.#loadMore} ?disabled=${this._loadingMore}>

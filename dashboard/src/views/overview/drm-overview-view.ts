@@ -230,7 +230,7 @@ export class DrmOverviewView extends LitElement {
             <div class="grid">
               <section class="card" aria-labelledby="recent-jobs">
                 <h2 id="recent-jobs">Recent jobs</h2>
-                <drm-job-list .tenantId=${this.tenantId} .jobs=${d.jobs} compact></drm-job-list>
+                <drm-job-list .jobs=${d.jobs} compact></drm-job-list>
                 <p class="small"><a href=${routeUrl({ name: 'jobs', tenantId: this.tenantId })}>All jobs</a></p>
               </section>
               <section class="card" aria-labelledby="recent-events">

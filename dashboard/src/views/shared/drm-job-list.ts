@@ -36,8 +36,9 @@ export class DrmJobList extends LitElement {
     `,
   ];
 
-  @property() tenantId = '';
   @property({ attribute: false }) jobs: Job[] = [];
+  /** Tenant names by id: when given, a Tenant column (a list that spans tenants). */
+  @property({ attribute: false }) tenantNames: ReadonlyMap<string, string> | null = null;
   /** Fewer columns, for the overview. */
   @property({ type: Boolean }) compact = false;
   readonly #clock = new ClockController(this);
@@ -49,6 +50,7 @@ export class DrmJobList extends LitElement {
         <thead>
           <tr>
             <th scope="col">Job</th>
+            ${this.tenantNames ? html`<th scope="col">Tenant</th>` : nothing}
             ${this.compact ? nothing : html`<th scope="col">Created</th>`}
             <th scope="col">Targets</th>
             <th scope="col">Status</th>
@@ -59,7 +61,7 @@ export class DrmJobList extends LitElement {
             const { done, total } = j.progress;
             return html`<tr>
               <td class="what">
-                <a href=${routeUrl({ name: 'job', tenantId: this.tenantId, jobId: j.id })}>${kindLabel(j.kind)}</a>
+                <a href=${routeUrl({ name: 'job', tenantId: j.tenantId, jobId: j.id })}>${kindLabel(j.kind)}</a>
                 <div class="small muted mono">${jobSummary(j)}</div>
                 ${
                   this.compact
@@ -69,6 +71,7 @@ export class DrmJobList extends LitElement {
                     : nothing
                 }
               </td>
+              ${this.tenantNames ? html`<td>${this.tenantNames.get(j.tenantId) ?? j.tenantId}</td>` : nothing}
               ${
                 this.compact
                   ? nothing
