@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { DB_FILE, SCHEMA_VERSION } from '../agent/src/store/index.js';
 import { DEMO_IDS } from '../hub/src/seed/demo.js';
 
 /**
@@ -119,6 +121,11 @@ describe('npm start', () => {
 
   it('a second start reuses the data: same password, same agent, no new enrollment', async () => {
     expect(first).toBeDefined();
+    // The agent's store as the version before the last schema step left it: upgraded on start.
+    const agentDb = new Database(join(dataDir, 'demo-agent', DB_FILE));
+    agentDb.exec('ALTER TABLE identity DROP COLUMN mqtt_password_previous');
+    agentDb.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
+    agentDb.close();
     const s = await start();
     try {
       expect(s.banner.get('Password')).toBe(first?.password);

@@ -113,6 +113,11 @@ export class Agent {
     let heartbeat: Heartbeat | null = null;
     const link = new MqttLink({
       identity,
+      // Read at each connection attempt: a credential rotation stores a new password.
+      credentials: () => {
+        const held = store.identity.get() ?? identity;
+        return { password: held.mqtt.password, previous: held.previousMqttPassword };
+      },
       meta: store.meta,
       log,
       lastWill: () => heartbeat!.lastWill(),

@@ -21,13 +21,16 @@ export interface LocalAgent {
   stop(): Promise<void>;
 }
 
-/** The agent id enrolled in `dataDir`, if any. */
+/**
+ * The agent id enrolled in `dataDir`, if any. Opened for writing, as the agent about to start
+ * opens it: a store an earlier version left is upgraded here (a read-only open refuses it).
+ */
 function enrolledId(dataDir: string): string | null {
-  const store = Store.openReadOnly(dataDir);
+  const store = Store.open(dataDir);
   try {
-    return store?.identity.get()?.agentId ?? null;
+    return store.identity.get()?.agentId ?? null;
   } finally {
-    store?.close();
+    store.close();
   }
 }
 

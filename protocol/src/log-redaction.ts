@@ -16,4 +16,6 @@ export const SECRET_LOG_PATHS: readonly string[] = [
   '*.authKey',
   'privKey',
   '*.privKey',
+  'mqttPassword',
+  '*.mqttPassword',
 ];

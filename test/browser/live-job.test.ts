@@ -170,6 +170,14 @@ describeBrowser('a live job in the dashboard', () => {
     const row = page.getByRole('row', { name: new RegExp(AGENT_NAME) });
     await poll(() => row.getByText('Pending', { exact: true }).count()).toBe(1);
     expect(await row.getByText(/^holds \d+ of \d+$/).count()).toBe(1);
+
+    // A new MQTT password for it waits too (the agent takes it when it is back, see below).
+    await row.getByRole('button', { name: 'Rotate credentials' }).click();
+    const dialog = page.getByRole('dialog', { name: `Give ${AGENT_NAME} a new password?` });
+    await poll(() => dialog.isVisible()).toBe(true);
+    await dialog.getByRole('button', { name: 'Rotate credentials' }).click();
+    await poll(() => row.getByText('New password pending').count()).toBe(1);
+    await screenshot(page, 'agents-rotation-pending');
   });
 
   it('an snmp.walk of ifTable: progress reaches 100% live, results are named, export downloads them', async () => {
@@ -229,6 +237,13 @@ describeBrowser('a live job in the dashboard', () => {
     expect(results).toHaveLength(1);
     expect(results[0]?.deviceName).toBe('localhost-snmp');
     expect(results[0]?.varbinds.map((v) => v.name)).toContain('ifInOctets.3');
+
+    // Back online, the agent took its new MQTT password: the rotation asked for above is done.
+    await navLink(page, 'Agents').click();
+    await page.waitForURL(/\/agents$/);
+    const row = page.getByRole('row', { name: new RegExp(AGENT_NAME) });
+    await poll(() => row.getByText('Online').count(), 30_000).toBe(1);
+    await poll(() => row.getByText('New password pending').count(), 30_000).toBe(0);
     expectNoProblems(problems);
   });
   it('a job sent to an offline agent is cancelled from its page, and the page shows it live', async () => {

@@ -130,6 +130,7 @@ export class JobIntake implements Component {
       stored = outcome.stored;
       // The revision held: for a stale message it is the newer one, and the hub learns that.
       ack = { revision: outcome.revision, ok: true };
+      if (outcome.newPassword) this.#log.info('new MQTT password stored; the next login uses it');
       if (stored) {
         this.#log.info(
           { revision: config.revision, devices: config.devices.length, schedules: config.schedules.length },

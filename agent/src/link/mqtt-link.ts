@@ -24,6 +24,11 @@ import { type InvalidCounts, InvalidInbound, type InvalidReason, reasonOf } from
 
 export interface MqttLinkOptions {
   identity: Identity;
+  /**
+   * The MQTT password to log in with, read at each attempt (a rotation may have changed it),
+   * and the one before it. Default: the identity's.
+   */
+  credentials?: () => { password: string; previous?: string | undefined };
   /** Link state and last contact, for `drm-agent status`; the invalid-message count. */
   meta: Pick<Meta, 'setLink' | 'recordContact' | 'set'>;
   log: Logger;
@@ -51,7 +56,12 @@ interface Connection {
   pending: Set<(err: Error) => void>;
   /** Why the attempt failed (refused login, connection refused, …), for the retry's log line. */
   error?: string;
+  /** The attempt logged in with the password from before the latest rotation. */
+  withPrevious: boolean;
 }
+
+/** CONNACK codes 4 and 5 as mqtt.js words them: the broker refused these credentials. */
+const LOGIN_REFUSED = /^Connection refused: (Bad username or password|Not authorized)/;
 
 /**
  * The agent's MQTT link to the hub: one persistent session (clean: false, clientId = agentId)
@@ -74,6 +84,8 @@ export class MqttLink implements Component {
   #inbound: Promise<void> = Promise.resolve();
   #started = false;
   #stopping = false;
+  /** The next attempt uses the previous password: the latest one was just refused. */
+  #tryPrevious = false;
 
   constructor(private readonly opts: MqttLinkOptions) {
     this.#log = opts.log.child({ component: 'link' });
@@ -190,11 +202,13 @@ export class MqttLink implements Component {
     if (this.#stopping) return;
     const { identity } = this.opts;
     const will = encodeMessage(messageFor('status', this.opts.lastWill()));
+    const { password, previous } = this.opts.credentials?.() ?? { password: identity.mqtt.password };
+    const withPrevious = this.#tryPrevious && previous !== undefined;
     const client = mqtt.connect(identity.mqtt.url, {
       protocolVersion: 4, // aedes speaks MQTT 3.1.1 only
       clientId: identity.agentId,
       username: identity.mqtt.username,
-      password: identity.mqtt.password,
+      password: withPrevious ? previous : password,
       clean: false,
       reconnectPeriod: 0,
       resubscribe: false,
@@ -210,7 +224,7 @@ export class MqttLink implements Component {
         retain: true,
       },
     });
-    const conn: Connection = { client, ready: false, closed: false, pending: new Set() };
+    const conn: Connection = { client, ready: false, closed: false, pending: new Set(), withPrevious };
     this.#conn = conn;
     client.on('connect', () => void this.#subscribe(conn));
     client.on('message', (topic, payload) => this.#receive(topic, payload));
@@ -235,6 +249,8 @@ export class MqttLink implements Component {
     }
     if (conn.closed || this.#stopping) return;
     conn.ready = true;
+    // The latest password first again next time: a rotation ends once this connection acks it.
+    this.#tryPrevious = false;
     this.#reconnector.connected();
     this.opts.meta.setLink('connected');
     this.#log.info({ url: this.opts.identity.mqtt.url }, 'connected to the hub');
@@ -258,6 +274,10 @@ export class MqttLink implements Component {
       this.opts.meta.setLink('disconnected');
       for (const listener of this.#onDisconnected) void this.#safely(listener, 'on-disconnect step failed');
     }
+    // A refused login after a rotation: the hub may not know yet that the new password is
+    // stored (the acknowledgement was lost), so the attempts alternate between the two.
+    const refused = !wasReady && LOGIN_REFUSED.test(conn.error ?? '');
+    if (refused) this.#tryPrevious = !conn.withPrevious;
     const delay = this.#reconnector.schedule(() => this.#connect());
     // A refused login (revoked agent, wrong password) needs a person; a down hub does not.
     const level = wasReady || conn.error?.startsWith('Connection refused:') ? 'warn' : 'info';

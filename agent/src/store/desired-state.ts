@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { ConfigSync } from '@drm/protocol';
+import type { IdentityTable } from './identity.js';
 import type { Quarantine } from './quarantine.js';
 import { describeIssues, EpochMs, jsonColumn, toIso } from './rows.js';
 import type { ScheduleState } from './schedule-state.js';
@@ -17,6 +18,8 @@ export interface PutConfigOutcome {
   stored: boolean;
   /** The revision held after the call. */
   revision: number;
+  /** The config carried an MQTT password the agent did not have, now its identity's. */
+  newPassword: boolean;
 }
 
 const DesiredRow = z
@@ -39,6 +42,7 @@ export class DesiredStateTable {
   constructor(
     db: Database.Database,
     private readonly schedules: ScheduleState,
+    private readonly identity: IdentityTable,
     private readonly quarantine: Quarantine,
     private readonly now: () => number,
   ) {
@@ -55,17 +59,20 @@ export class DesiredStateTable {
 
   /**
    * Stores `config` if its revision is at least the one held. In the same transaction, the
-   * run state of schedules that are no longer in it is deleted.
+   * run state of schedules that are no longer in it is deleted, and a new MQTT password it
+   * carries goes to the identity (never into the stored state), so that the acknowledgement
+   * sent after this returns always follows the password's commit.
    */
   put(config: ConfigSync): PutConfigOutcome {
-    const c = ConfigSync.parse(config);
+    const { credentials, ...c } = ConfigSync.parse(config);
     return this.#db
       .transaction(() => {
         const held = this.revision();
-        if (c.revision < held) return { stored: false, revision: held };
+        if (c.revision < held) return { stored: false, revision: held, newPassword: false };
         this.#upsert.run(c.revision, JSON.stringify(c), this.now());
         this.schedules.retain(c.schedules.map((s) => s.id));
-        return { stored: true, revision: c.revision };
+        const newPassword = credentials ? this.identity.takePassword(credentials.mqttPassword) : false;
+        return { stored: true, revision: c.revision, newPassword };
       })
       .immediate();
   }

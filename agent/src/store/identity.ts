@@ -13,6 +13,11 @@ export const Identity = z.object({
   hubUrl: z.url({ protocol: /^https?$/ }),
   mqtt: EnrollResponse.shape.mqtt,
   enrolledAt: Timestamp,
+  /**
+   * The MQTT password before the latest rotation: tried when the hub refuses the latest one
+   * (it had not yet learnt that the agent stored it). SECRET.
+   */
+  previousMqttPassword: z.string().optional(),
 });
 export type Identity = z.infer<typeof Identity>;
 
@@ -26,6 +31,7 @@ const IdentityRow = z
     mqtt_url: z.string(),
     mqtt_username: z.string(),
     mqtt_password: z.string(),
+    mqtt_password_previous: z.string().nullable(),
     enrolled_at: EpochMs,
   })
   .transform((r) => ({
@@ -36,6 +42,7 @@ const IdentityRow = z
     hubUrl: r.hub_url,
     mqtt: { url: r.mqtt_url, username: r.mqtt_username, password: r.mqtt_password },
     enrolledAt: toIso(r.enrolled_at),
+    ...(r.mqtt_password_previous !== null && { previousMqttPassword: r.mqtt_password_previous }),
   }))
   .pipe(Identity);
 
@@ -44,6 +51,7 @@ export class IdentityTable {
   readonly #select: Database.Statement<[], unknown>;
   readonly #upsert: Database.Statement<unknown[]>;
   readonly #delete: Database.Statement<[]>;
+  readonly #rotate: Database.Statement<[string, string]>;
 
   constructor(db: Database.Database) {
     this.#select = db.prepare('SELECT * FROM identity WHERE singleton = 1');
@@ -55,7 +63,11 @@ export class IdentityTable {
          tenant_id = excluded.tenant_id, site_id = excluded.site_id, name = excluded.name,
          hub_url = excluded.hub_url, mqtt_url = excluded.mqtt_url,
          mqtt_username = excluded.mqtt_username, mqtt_password = excluded.mqtt_password,
-         enrolled_at = excluded.enrolled_at`,
+         mqtt_password_previous = NULL, enrolled_at = excluded.enrolled_at`,
+    );
+    this.#rotate = db.prepare(
+      `UPDATE identity SET mqtt_password_previous = mqtt_password, mqtt_password = ?
+        WHERE singleton = 1 AND mqtt_password <> ?`,
     );
     this.#delete = db.prepare('DELETE FROM identity');
   }
@@ -80,6 +92,14 @@ export class IdentityTable {
       i.mqtt.password,
       toMs(i.enrolledAt),
     );
+  }
+
+  /**
+   * Takes a new MQTT password from the hub (credential rotation), keeping the one before as the
+   * fallback. True when it is new; the same password again changes nothing.
+   */
+  takePassword(password: string): boolean {
+    return this.#rotate.run(password, password).changes > 0;
   }
 
   clear(): void {

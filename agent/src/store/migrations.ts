@@ -129,6 +129,10 @@ const MIGRATIONS: readonly string[] = [
     UPDATE event_queue_totals SET count = count - 1 WHERE singleton = 1;
   END;
   `,
+  // 3: the MQTT password before the latest rotation, tried when the hub refuses the latest.
+  `
+  ALTER TABLE identity ADD COLUMN mqtt_password_previous TEXT;  -- SECRET
+  `,
 ];
 
 /** The schema version this build writes. */

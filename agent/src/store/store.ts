@@ -79,7 +79,7 @@ export class Store {
     );
     this.inbox = new Inbox(db, this.outbox, this.quarantine, now);
     this.schedules = new ScheduleState(db, this.outbox, this.quarantine, now);
-    this.desired = new DesiredStateTable(db, this.schedules, this.quarantine, now);
+    this.desired = new DesiredStateTable(db, this.schedules, this.identity, this.quarantine, now);
     this.meta = new Meta(db, now);
     const requeued = readonly ? 0 : this.inbox.requeueRunning();
     this.report = { migrated: opened.migrated, requeued };

@@ -39,14 +39,14 @@ describe('desired state', () => {
     const store = track(openStore());
     expect(store.desired.revision()).toBe(-1);
     expect(store.desired.current()).toBeNull();
-    expect(store.desired.put(config(3))).toEqual({ stored: true, revision: 3 });
-    expect(store.desired.put(config(2))).toEqual({ stored: false, revision: 3 });
+    expect(store.desired.put(config(3))).toEqual({ stored: true, revision: 3, newPassword: false });
+    expect(store.desired.put(config(2))).toEqual({ stored: false, revision: 3, newPassword: false });
     expect(store.desired.current()?.revision).toBe(3);
 
     const same = config(3, [randomUUID()]);
-    expect(store.desired.put(same)).toEqual({ stored: true, revision: 3 });
+    expect(store.desired.put(same)).toEqual({ stored: true, revision: 3, newPassword: false });
     expect(store.desired.current()?.config).toEqual(same);
-    expect(store.desired.put(config(7))).toEqual({ stored: true, revision: 7 });
+    expect(store.desired.put(config(7))).toEqual({ stored: true, revision: 7, newPassword: false });
     expect(store.desired.revision()).toBe(7);
   });
 

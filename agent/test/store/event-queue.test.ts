@@ -152,13 +152,15 @@ describe('event queue', () => {
     first.close();
     // Take the file back to the first schema version, as an older agent left it.
     const raw = new Database(join(dir, DB_FILE));
-    raw.exec('DROP TABLE event_queue; DROP TABLE event_queue_totals;');
+    raw.exec(
+      'DROP TABLE event_queue; DROP TABLE event_queue_totals; ALTER TABLE identity DROP COLUMN mqtt_password_previous;',
+    );
     raw.pragma('user_version = 1');
     raw.close();
 
     const store = track(Store.open(dir));
-    expect(store.report.migrated).toEqual([2]);
-    expect(SCHEMA_VERSION).toBe(2);
+    expect(store.report.migrated).toEqual([2, 3]);
+    expect(SCHEMA_VERSION).toBe(3);
     expect(store.meta.get('probe')).toBe('kept');
     const e = trap();
     store.events.append(e);

@@ -35,6 +35,36 @@ const IDENTITY: Identity = {
   enrolledAt: '2025-03-01T12:00:00.000Z',
 };
 
+describe('a new MQTT password from the hub', () => {
+  it('goes to the identity with the config that carries it, keeping the one before, never into the stored config', () => {
+    const store = track(openStore());
+    store.identity.set(IDENTITY);
+    const config = {
+      revision: 4,
+      devices: [],
+      schedules: [],
+      credentials: { mqttPassword: 'agent_n3w-s3cret-0001' },
+    };
+    expect(store.desired.put(config)).toEqual({ stored: true, revision: 4, newPassword: true });
+    expect(store.identity.get()).toEqual({
+      ...IDENTITY,
+      mqtt: { ...IDENTITY.mqtt, password: 'agent_n3w-s3cret-0001' },
+      previousMqttPassword: IDENTITY.mqtt.password,
+    });
+    expect(store.desired.current()?.config).toEqual({ revision: 4, devices: [], schedules: [] });
+    expect(JSON.stringify(store.db.prepare('SELECT body FROM desired_state').get())).not.toContain('n3w');
+    // The same password again (a re-sent config) changes nothing; a stale revision's is not taken.
+    expect(store.desired.put(config)).toEqual({ stored: true, revision: 4, newPassword: false });
+    expect(store.identity.get()?.previousMqttPassword).toBe(IDENTITY.mqtt.password);
+    const stale = { ...config, revision: 3, credentials: { mqttPassword: 'agent_0ld-s3cret-0002' } };
+    expect(store.desired.put(stale)).toEqual({ stored: false, revision: 4, newPassword: false });
+    expect(store.identity.get()?.mqtt.password).toBe('agent_n3w-s3cret-0001');
+    // Enrolling again starts over, without a previous password.
+    store.identity.set(IDENTITY);
+    expect(store.identity.get()).toEqual(IDENTITY);
+  });
+});
+
 describe('opening the store', () => {
   it('uses WAL, synchronous=FULL, a busy timeout, and the current schema version', () => {
     const store = track(openStore());

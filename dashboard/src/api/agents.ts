@@ -11,6 +11,11 @@ export function revokeAgent(tenantId: string, agentId: string) {
   return request<Agent>('POST', `${t(tenantId)}/agents/${encodeURIComponent(agentId)}/revoke`);
 }
 
+/** A new MQTT password for the agent, delivered with its next config (the old one works until then). */
+export function rotateAgentCredentials(tenantId: string, agentId: string) {
+  return request<Agent>('POST', `${t(tenantId)}/agents/${encodeURIComponent(agentId)}/rotate-credentials`);
+}
+
 export function listEnrollmentTokens(tenantId: string, signal?: AbortSignal) {
   return listAll<EnrollmentToken>(`${t(tenantId)}/enrollment-tokens`, {}, signal ? { signal } : {});
 }

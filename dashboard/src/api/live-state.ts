@@ -43,6 +43,10 @@ export function withLiveAgents(agents: readonly Agent[], live: ReadonlyMap<strin
       ...(l.outbox !== undefined && { outbox: l.outbox }),
       ...(l.configRevision !== undefined && { configRevision: l.configRevision }),
       ...(l.appliedConfigRevision !== undefined && { appliedConfigRevision: l.appliedConfigRevision }),
+      ...(l.credentialRotationRequestedAt !== undefined && {
+        credentialRotationRequestedAt: l.credentialRotationRequestedAt,
+      }),
+      ...(l.credentialsRotatedAt !== undefined && { credentialsRotatedAt: l.credentialsRotatedAt }),
     };
   });
 }

@@ -81,6 +81,8 @@ describe('withLiveAgents', () => {
     outbox: null,
     createdAt: '2025-01-01T00:00:00.000Z',
     revokedAt: null,
+    credentialRotationRequestedAt: null,
+    credentialsRotatedAt: null,
   };
 
   it('lays live presence, version, config revisions and backlog over the listed agent', () => {

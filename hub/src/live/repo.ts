@@ -104,6 +104,8 @@ interface AgentHead {
   outboxBytes: number;
   outboxOldestAt: Date | null;
   outboxDropped: number;
+  rotationRequestedAt: Date | null;
+  credentialsRotatedAt: Date | null;
 }
 
 /** The tenant's agents (only `ids` when given), oldest first. */
@@ -118,7 +120,8 @@ export async function agentStates(
             last_seen_at AS "lastSeenAt", config_revision AS "configRevision",
             acked_config_revision AS "appliedConfigRevision",
             outbox_count AS "outboxCount", outbox_bytes AS "outboxBytes",
-            outbox_oldest_at AS "outboxOldestAt", outbox_dropped AS "outboxDropped"
+            outbox_oldest_at AS "outboxOldestAt", outbox_dropped AS "outboxDropped",
+            rotation_requested_at AS "rotationRequestedAt", credentials_rotated_at AS "credentialsRotatedAt"
        FROM agents WHERE tenant_id = $1 AND ($2::uuid[] IS NULL OR id = ANY($2::uuid[]))
       ORDER BY created_at, id`,
     [tenantId, ids ?? null],
@@ -133,6 +136,8 @@ export async function agentStates(
     ...(a.version && { version: a.version }),
     configRevision: a.configRevision,
     appliedConfigRevision: a.appliedConfigRevision,
+    credentialRotationRequestedAt: iso(a.rotationRequestedAt),
+    credentialsRotatedAt: iso(a.credentialsRotatedAt),
     // No outbox figures until the agent has reported a status at least once (as the REST API).
     outbox: a.lastSeenAt
       ? {

@@ -1,6 +1,7 @@
 import type { BaseLogger } from 'pino';
 import { type ConfigSync, DeviceAccess, encodeMessage, messageFor, Schedule } from '@drm/protocol';
 import type { Db, Queryable } from '../db/types.js';
+import { pendingPassword } from '../modules/agents/rotation.js';
 import { createAccessResolver } from '../modules/credentials/device-access.js';
 import { agentConfigSource, agentSet, bumpConfigRevisions } from '../modules/devices/agent-config.js';
 import { enabledSchedulesOver } from '../modules/schedules/repo.js';
@@ -20,7 +21,8 @@ export interface ConfigSyncService {
   /**
    * The agent's whole desired state at its current revision: its devices with SNMP access
    * material (credentials decrypted) and the enabled schedules over them, cut down to its own
-   * devices. Null when the agent does not exist in the tenant. SECRET: carries credentials.
+   * devices, and the agent's new MQTT password while a rotation waits for it. Null when the
+   * agent does not exist in the tenant. SECRET: carries credentials.
    */
   desiredState(tenantId: string, agentId: string): Promise<ConfigSync | null>;
   /**
@@ -85,7 +87,19 @@ async function buildState(
     if (parsed.success) schedules.push(parsed.data);
     else log.error({ tenantId, agentId, scheduleId: s.id }, 'schedule left out of the config: not valid');
   }
-  return { revision: source.revision, devices, schedules };
+  // A new MQTT password waiting for the agent rides along until the agent acknowledges it.
+  let mqttPassword: string | null = null;
+  try {
+    mqttPassword = await pendingPassword(q, secrets, tenantId, agentId);
+  } catch (err) {
+    log.error({ err, tenantId, agentId }, 'the new agent password cannot be opened; rotate again');
+  }
+  return {
+    revision: source.revision,
+    devices,
+    schedules,
+    ...(mqttPassword !== null && { credentials: { mqttPassword } }),
+  };
 }
 
 export function createConfigSync({ db, mqtt, secrets, log }: ConfigSyncDeps): ConfigSyncService {

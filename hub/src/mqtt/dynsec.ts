@@ -21,6 +21,11 @@ export interface AgentLogin {
 export interface BrokerAccounts {
   /** Creates the agent's login and topic rights; throws when the broker does not confirm them. */
   provision(agent: AgentLogin): Promise<void>;
+  /**
+   * Gives the agent's login a new password (credential rotation), creating the login when the
+   * broker has none; throws when the broker does not confirm it.
+   */
+  setPassword(agent: AgentLogin): Promise<void>;
   /** Removes the agent's login; the broker drops its connection at once. */
   remove(agentId: string): Promise<void>;
   /** Removes the logins the agents table no longer allows (also on each reconnection and every few minutes). */
@@ -49,6 +54,8 @@ export interface DynsecOptions {
   reconcileEveryMs?: number | undefined;
   /** How long one request may wait for the plugin's answer; default 5 s. */
   timeoutMs?: number | undefined;
+  /** How soon a failed set-up is tried again while the connection holds; default 5 s. */
+  setUpRetryMs?: number | undefined;
 }
 
 const CONTROL = '$CONTROL/dynamic-security/v1';
@@ -138,6 +145,7 @@ export class MosquittoDynsec implements BrokerAccounts {
   readonly #waiting = new Map<string, { resolve: (r: Response) => void; reject: (e: Error) => void }>();
   #problem: string | null = 'not connected to the MQTT broker yet';
   #timer: NodeJS.Timeout | undefined;
+  #setUpRetry: NodeJS.Timeout | undefined;
   #reconciling: Promise<void> | null = null;
   /** Logins of agents the table did not know at the last reconciliation. */
   #unknown = new Set<string>();
@@ -158,6 +166,7 @@ export class MosquittoDynsec implements BrokerAccounts {
     this.#client = client;
     client.on('error', (err) => log.warn({ err }, 'dynamic-security link: connection error'));
     client.on('close', () => {
+      clearTimeout(this.#setUpRetry);
       this.#problem = 'not connected to the MQTT broker';
       for (const [id, w] of this.#waiting) {
         this.#waiting.delete(id);
@@ -168,20 +177,7 @@ export class MosquittoDynsec implements BrokerAccounts {
       if (topic === RESPONSE) this.#answered(payload);
     });
     const first = new Promise<void>((resolve) => {
-      client.on('connect', () => {
-        this.#prepare()
-          .then(() => {
-            // Not when the set-up ended this connection (a role change): the next one prepares again.
-            if (!client.connected) return;
-            this.#problem = null;
-            log.info('agent logins are kept in the broker’s dynamic-security plugin');
-          })
-          .catch((err: unknown) => {
-            this.#problem = `cannot manage agent logins in the broker: ${(err as Error).message}`;
-            log.error({ err }, 'dynamic-security: set-up failed; agents cannot be enrolled');
-          })
-          .finally(resolve);
-      });
+      client.on('connect', () => void this.#setUp(client).finally(resolve));
     });
     this.#timer = setInterval(
       () =>
@@ -194,6 +190,31 @@ export class MosquittoDynsec implements BrokerAccounts {
     let wait: NodeJS.Timeout | undefined;
     await Promise.race([first, new Promise<void>((r) => (wait = setTimeout(r, 5_000)))]);
     clearTimeout(wait);
+  }
+
+  /**
+   * Prepares the hub's own rights on a new connection. A failure (a broker busy just after its
+   * restart, say) is tried again while the connection holds, not only at the next one: until
+   * it succeeds the hub is not ready and refuses enrollments.
+   */
+  async #setUp(client: MqttClient): Promise<void> {
+    const { log } = this.#opts;
+    clearTimeout(this.#setUpRetry);
+    try {
+      await this.#prepare();
+      // Not when the set-up ended this connection (a role change): the next one prepares again.
+      if (!client.connected) return;
+      this.#problem = null;
+      log.info('agent logins are kept in the broker’s dynamic-security plugin');
+    } catch (err) {
+      this.#problem = `cannot manage agent logins in the broker: ${(err as Error).message}`;
+      log.error({ err }, 'dynamic-security: set-up failed; agents cannot be enrolled');
+      if (this.#client !== client || !client.connected) return;
+      this.#setUpRetry = setTimeout(() => {
+        if (this.#client === client && client.connected) void this.#setUp(client);
+      }, this.#opts.setUpRetryMs ?? 5_000);
+      this.#setUpRetry.unref();
+    }
   }
 
   async check(): Promise<void> {
@@ -217,6 +238,15 @@ export class MosquittoDynsec implements BrokerAccounts {
       ],
       () => false,
     );
+  }
+
+  async setPassword(agent: AgentLogin): Promise<void> {
+    if (this.#problem) throw new Error(this.#problem);
+    const [answer] = await this.#run(
+      [{ command: 'setClientPassword', username: agent.username, password: agent.password }],
+      (r) => /not found/i.test(r.error ?? ''),
+    );
+    if (answer?.error !== undefined) await this.provision(agent);
   }
 
   async remove(agentId: string): Promise<void> {
@@ -294,6 +324,7 @@ export class MosquittoDynsec implements BrokerAccounts {
 
   async close(): Promise<void> {
     clearInterval(this.#timer);
+    clearTimeout(this.#setUpRetry);
     await this.#reconciling?.catch(() => undefined);
     await this.#client?.endAsync(!this.#client.connected);
   }
@@ -373,6 +404,8 @@ export class MosquittoDynsec implements BrokerAccounts {
         reject(new Error('the broker did not answer (is the dynamic-security plugin loaded?)'));
       }, this.#opts.timeoutMs ?? 5_000);
     });
+    // It may fire while the publish below is still waiting for its PUBACK, before the race.
+    timeout.catch(() => undefined);
     try {
       const body = { commands: commands.map((c, i) => ({ ...c, correlationData: ids[i] })) };
       await client.publishAsync(CONTROL, JSON.stringify(body), { qos: 1 });

@@ -147,6 +147,10 @@ export class EmbeddedMqttHub implements MqttHub {
     }
   }
 
+  credentialsChanged(tenantId: string, agentId: string): void {
+    this.cache.forget(tenantId, agentId);
+  }
+
   /** Revocation: forget cached credentials, then drop live connections. */
   revoke(tenantId: string, agentId: string): void {
     this.cache.forget(tenantId, agentId);

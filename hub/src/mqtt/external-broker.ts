@@ -139,6 +139,9 @@ export class ExternalMqttHub implements MqttHub {
     this.disconnected.add(listener);
   }
 
+  /** The external broker checks passwords itself (its logins are updated by the rotation). */
+  credentialsChanged(): void {}
+
   disconnectAgent(tenantId: string, agentId: string): void {
     this.opts.log.warn(
       { tenantId, agentId },

@@ -26,6 +26,8 @@ export interface IngestionDeps {
     | undefined;
   /** Re-pushes an agent's config, for an agent found holding a revision above the hub's. */
   pushConfig?: ((tenantId: string, agentId: string) => Promise<void>) | undefined;
+  /** Ends a credential rotation once the agent acknowledged the revision that delivered it. */
+  finishRotation?: ((tenantId: string, agentId: string, revision: number) => Promise<void>) | undefined;
 }
 
 /**
@@ -40,6 +42,7 @@ export function registerIngestion(mqtt: Pick<MqttHub, 'handle' | 'publish'>, dep
     onProgress: deps.onProgress,
     live: deps.live,
     pushConfig: deps.pushConfig,
+    finishRotation: deps.finishRotation,
   };
   mqtt.handle('results', resultsHandler(shared));
   mqtt.handle('receipts', receiptsHandler(shared));

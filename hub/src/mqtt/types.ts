@@ -43,6 +43,11 @@ export interface MqttHub {
   onAgentDisconnected(listener: (agent: AgentIdentity) => Promise<void> | void): void;
   /** Drops an agent's connection now (revocation); the broker then refuses its credentials. */
   disconnectAgent(tenantId: string, agentId: string): void;
+  /**
+   * The agent's password changed (a rotation ended): forget any credentials remembered for it,
+   * so that the old password is refused from now on. Connections stay up.
+   */
+  credentialsChanged(tenantId: string, agentId: string): void;
   /** The port the embedded broker listens on (null for an external broker). */
   readonly port: number | null;
 }

@@ -1,4 +1,5 @@
 import fp from 'fastify-plugin';
+import { finishRotation } from '../modules/agents/rotation.js';
 import { createConfigSync } from '../mqtt/config-sync.js';
 import { createMqttJobDispatcher, startExpirySweep } from '../mqtt/dispatcher.js';
 import { registerIngestion } from '../mqtt/ingest.js';
@@ -23,6 +24,13 @@ export const agentLinkPlugin = fp(
       live,
       onProgress: live && ((tenantId, event) => live.progress(tenantId, event)),
       pushConfig: (tenantId, agentId) => configSync.push(tenantId, [agentId]),
+      finishRotation: async (tenantId, agentId, revision) => {
+        const accounts = app.hasDecorator('brokerAccounts') ? app.brokerAccounts : null;
+        const rotation = { db: app.db, secrets: app.secrets, accounts, log };
+        if (!(await finishRotation(rotation, tenantId, agentId, revision))) return;
+        app.mqtt.credentialsChanged(tenantId, agentId);
+        live?.agentChanged(tenantId, agentId);
+      },
     });
     app.decorate('jobDispatcher', dispatcher);
     app.decorate('configChanged', async (tenantId: string, agentIds: readonly string[]) => {

@@ -61,6 +61,9 @@ function urlLogin(url: string): { username?: string; password?: string } {
  * listens (or the client connects) when the app is ready, so that every inbound handler and
  * connection listener registered by then sees the first messages.
  */
+/** Tries to remove a revoked agent's login at the external broker before leaving it to the reconciliation. */
+const REMOVE_ATTEMPTS = 8;
+
 export const brokerPlugin = fp<BrokerPluginOptions>(
   async (app, opts) => {
     // The app's logger is the pino instance app.ts passed in; InboundContext hands out pino loggers.
@@ -104,15 +107,34 @@ export const brokerPlugin = fp<BrokerPluginOptions>(
     app.decorate<MqttHub>('mqtt', hub);
     app.decorate('presence', presence);
     app.decorate('brokerAccounts', accounts);
+    // Deleting a revoked agent's login drops its connection. A failed removal is tried again
+    // soon, with a growing wait (the broker may be slow to answer while the link holds), and
+    // the reconciliation on reconnecting and every few minutes removes it in any case.
+    const retries = new Set<NodeJS.Timeout>();
+    const removeLogin = (revoking: BrokerAccounts, tenantId: string, agentId: string, attempt: number) => {
+      revoking.remove(agentId).catch((err: unknown) => {
+        const again = attempt < REMOVE_ATTEMPTS;
+        const waitMs = Math.min(1_000 * 2 ** attempt, 60_000);
+        log.error(
+          { err, tenantId, agentId, ...(again && { retryInMs: waitMs }) },
+          'could not remove the revoked agent’s broker login yet',
+        );
+        if (!again) return;
+        const timer = setTimeout(() => {
+          retries.delete(timer);
+          removeLogin(revoking, tenantId, agentId, attempt + 1);
+        }, waitMs);
+        timer.unref();
+        retries.add(timer);
+      });
+    };
+    app.addHook('onClose', async () => {
+      for (const timer of retries) clearTimeout(timer);
+    });
     app.decorate('agentRevoked', (tenantId: string, agentId: string) => {
       if (hub instanceof EmbeddedMqttHub) hub.revoke(tenantId, agentId);
-      else if (accounts) {
-        // Deleting the login drops the connection; if the broker is away, the reconciliation
-        // on reconnecting removes it.
-        accounts.remove(agentId).catch((err: unknown) => {
-          log.error({ err, tenantId, agentId }, 'could not remove the revoked agent’s broker login yet');
-        });
-      } else hub.disconnectAgent(tenantId, agentId);
+      else if (accounts) removeLogin(accounts, tenantId, agentId, 0);
+      else hub.disconnectAgent(tenantId, agentId);
     });
     app.readyChecks.set('broker', async () => {
       await hub.check();

@@ -76,6 +76,7 @@ export const ROUTE_CASES: Record<string, RouteCase> = {
   'PATCH /api/v1/tenants/:tenantId/agents/:id': {
     body: (i) => ({ name: 'renamed by an intruder', siteId: i.siteId }),
   },
+  'POST /api/v1/tenants/:tenantId/agents/:id/rotate-credentials': {},
   'POST /api/v1/tenants/:tenantId/agents/:id/revoke': {},
 
   'GET /api/v1/tenants/:tenantId/jobs': { query: (i) => ({ deviceId: i.deviceId, agentId: i.agentId }) },

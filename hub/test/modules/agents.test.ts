@@ -85,6 +85,8 @@ describe('reading agents', () => {
       outbox: null,
       createdAt: agent.createdAt,
       revokedAt: null,
+      credentialRotationRequestedAt: null,
+      credentialsRotatedAt: null,
     });
   });
 

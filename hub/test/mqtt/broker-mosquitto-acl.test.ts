@@ -108,6 +108,13 @@ describe.skipIf(!available && process.env.CI !== 'true')(
       expect(await connackCode(url, { username: a.username, password: 'agent_wrong' })).not.toBe(0);
     });
 
+    it('refuses to rotate an agent’s password: the broker’s logins are kept by hand', async () => {
+      const res = await hub.call(a.admin.token, 'POST', `${a.base}/agents/${a.agentId}/rotate-credentials`);
+      expect(res.statusCode).toBe(409);
+      expect(res.json().error.message).toMatch(/kept by hand/);
+      expect(await connackCode(url, { clientId: a.agentId, ...login(a) })).toBe(0);
+    });
+
     it('delivers an agent’s own results to the hub, and drops what it publishes as another agent', async () => {
       const client = await connect(a);
       await client.publishAsync(topicOf(b, 'results'), results(), { qos: 1 });

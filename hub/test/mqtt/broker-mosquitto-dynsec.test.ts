@@ -4,6 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { finishRotation, pendingPassword } from '../../src/modules/agents/rotation.js';
+import { MosquittoDynsec } from '../../src/mqtt/dynsec.js';
+import { testLog } from '../helpers/test-db.js';
 import { EnrollResponse, parseMessage } from '@drm/protocol';
 import type { InboundContext } from '../../src/mqtt/types.js';
 import { findBinary, findDynsecPlugin, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
@@ -138,6 +141,30 @@ describe.skipIf(!available && process.env.CI !== 'true')(
       expect(await login(a)).toBe(0);
     });
 
+    it('gives a rotated agent its new password at the broker when the agent has acknowledged it', async () => {
+      const c = await enrollAgent(hub, a);
+      const res = await hub.call(c.admin.token, 'POST', `${c.base}/agents/${c.agentId}/rotate-credentials`);
+      expect(res.statusCode).toBe(202);
+      const revision = res.json().configRevision as number;
+      const password = await hub.db.withTenant(c.tenantId, (q) =>
+        pendingPassword(q, hub.app.secrets, c.tenantId, c.agentId),
+      );
+      expect(password).toEqual(expect.any(String));
+      // Until the agent has it, the broker knows the old password only.
+      expect(await login(c)).toBe(0);
+      expect(await login(c, { password: password! })).not.toBe(0);
+      const rotation = {
+        db: hub.db,
+        secrets: hub.app.secrets,
+        accounts: hub.app.brokerAccounts,
+        log: testLog,
+      };
+      expect(await finishRotation(rotation, c.tenantId, c.agentId, revision - 1)).toBe(false);
+      expect(await finishRotation(rotation, c.tenantId, c.agentId, revision)).toBe(true);
+      expect(await login(c, { password: password! })).toBe(0);
+      expect(await login(c)).not.toBe(0);
+    });
+
     it('removes logins the agents table no longer allows when it reconciles', async () => {
       const d = await enrollAgent(hub, a);
       // Revoked behind the API's back (as by a restore): only the reconciliation can tell.
@@ -161,6 +188,47 @@ describe.skipIf(!available && process.env.CI !== 'true')(
       expect(await ghostIn()).not.toBe(0);
       expect(await login(a)).toBe(0);
       expect(await login(b)).toBe(0);
+    });
+
+    it('tries a failed set-up again while its connection holds, and becomes ready once it can', async () => {
+      // A login the plugin does not let manage anything yet: every set-up request goes unanswered.
+      const { port } = new URL(broker.url);
+      const ctrl = (...args: string[]) =>
+        execFileSync(
+          ctrlBin!,
+          ['-h', '127.0.0.1', '-p', port, '-u', 'drm-hub', '-P', HUB_PASSWORD, 'dynsec', ...args],
+          {
+            stdio: 'ignore',
+          },
+        );
+      ctrl('createClient', 'late-admin', '-p', 'late-admin-password');
+      const accounts = await MosquittoDynsec.create({
+        url: broker.url,
+        username: 'late-admin',
+        password: 'late-admin-password',
+        knownAgents: async () => ({ allowed: new Set(), revoked: new Set() }),
+        log: testLog,
+        timeoutMs: 300,
+        setUpRetryMs: 200,
+      });
+      try {
+        await accounts.start();
+        await expect(accounts.check()).rejects.toThrow(/cannot manage agent logins/);
+        ctrl('addClientRole', 'late-admin', 'admin');
+        const ready = await until(
+          () =>
+            accounts.check().then(
+              () => true,
+              () => false,
+            ),
+          10_000,
+          100,
+        );
+        expect(ready).toBe(true);
+      } finally {
+        await accounts.close();
+        ctrl('deleteClient', 'late-admin');
+      }
     });
 
     it('keeps the token when the broker is away, and applies a revocation made meanwhile when it is back', async () => {

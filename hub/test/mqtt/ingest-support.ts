@@ -29,6 +29,7 @@ export interface Published {
  * Real MQTT is covered by the broker's own tests and the end-to-end suite.
  */
 export class FakeMqttHub implements MqttHub {
+  credentialsChanged(): void {}
   readonly published: Published[] = [];
   readonly handlers = new Map<AgentToHubChannel, InboundHandler<AgentToHubChannel>>();
   /** Makes `publish` reject for matching calls, as a broker that went away would. */

@@ -22,6 +22,13 @@ export const Agent = z.object({
   outbox: OutboxStats.nullable(),
   createdAt: Timestamp,
   revokedAt: Timestamp.nullable(),
+  /**
+   * Set while a new MQTT password waits for the agent: it receives the password with its next
+   * config and uses it from its acknowledgement on (the old one works until then).
+   */
+  credentialRotationRequestedAt: Timestamp.nullable(),
+  /** When the agent last took a new MQTT password; null while it has the one from enrollment. */
+  credentialsRotatedAt: Timestamp.nullable(),
 });
 export type Agent = z.infer<typeof Agent>;
 

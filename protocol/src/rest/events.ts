@@ -10,6 +10,7 @@ export const EventKind = z.enum([
   'agent.enrolled',
   'agent.revoked',
   'agent.config-refused',
+  'agent.credentials-rotated',
 ]);
 export type EventKind = z.infer<typeof EventKind>;
 

@@ -112,6 +112,9 @@ export const LiveAgentState = z.object({
   /** The revision the hub wants the agent to hold, and the one it has confirmed (as `Agent`). */
   configRevision: z.int().min(-1).optional(),
   appliedConfigRevision: z.int().min(0).optional(),
+  /** As `Agent`: a new MQTT password waits for the agent, and when it last took one. */
+  credentialRotationRequestedAt: Timestamp.nullable().optional(),
+  credentialsRotatedAt: Timestamp.nullable().optional(),
 });
 export type LiveAgentState = z.infer<typeof LiveAgentState>;
 

@@ -1,7 +1,13 @@
 import { css, html, LitElement, nothing } from 'lit';
 import { customElement, property, state } from 'lit/decorators.js';
 import type { Agent, LiveAgentState } from '@drm/protocol';
-import { listAgents, listEnrollmentTokens, revokeAgent, revokeEnrollmentToken } from '../../api/agents.js';
+import {
+  listAgents,
+  listEnrollmentTokens,
+  revokeAgent,
+  revokeEnrollmentToken,
+  rotateAgentCredentials,
+} from '../../api/agents.js';
 import { errorMessage } from '../../api/errors.js';
 import { listSites } from '../../api/inventory.js';
 import { subscribeAgents } from '../../api/live.js';
@@ -19,7 +25,10 @@ import '../../components/drm-status-badge.js';
 import '../overview/drm-agent-table.js';
 import './drm-enroll-panel.js';
 
-/** Agents with live presence and backlog; admins enroll new ones and revoke old ones. */
+/**
+ * Agents with live presence and backlog; admins enroll new ones, give one a new MQTT password
+ * and revoke old ones.
+ */
 @customElement('drm-agents-view')
 export class DrmAgentsView extends LitElement {
   static override styles = [
@@ -64,6 +73,20 @@ export class DrmAgentsView extends LitElement {
           }
         }),
     });
+  }
+
+  async #rotate(agent: Agent) {
+    try {
+      await rotateAgentCredentials(this.tenantId, agent.id);
+      toast(
+        this,
+        'ok',
+        `${agent.name} gets a new MQTT password with its next config; the old one works until it has it.`,
+      );
+      await this.#data.reload();
+    } catch (err) {
+      toast(this, 'error', errorMessage(err));
+    }
   }
 
   async #revoke(agent: Agent) {
@@ -135,11 +158,18 @@ export class DrmAgentsView extends LitElement {
     const admin = can(this.#ctx.value?.role, 'agents.manage');
     const agents = d ? withLiveAgents(d.agents, this._live) : [];
     const sites = new Map(d?.sites.map((s) => [s.id, s.name]) ?? []);
-    const revoke = admin
+    const actions = admin
       ? (a: Agent) =>
           a.state === 'revoked'
             ? nothing
             : html`<drm-confirm-button
+                heading="Give ${a.name} a new password?"
+                message="The hub makes a new MQTT password and sends it to the agent with its next config, at once when it is connected. The old password keeps working until the agent confirms it has the new one."
+                confirm-label="Rotate credentials"
+                @drm-confirm=${() => this.#rotate(a)}
+                >Rotate credentials</drm-confirm-button
+              >
+              <drm-confirm-button
                 danger
                 heading="Revoke ${a.name}?"
                 message="Its MQTT credentials stop working for good; jobs on its devices will not run until another agent takes them. To bring the host back, enroll it again."
@@ -152,7 +182,7 @@ export class DrmAgentsView extends LitElement {
       <drm-error-panel .error=${this.#data.error} retry @drm-retry=${() => this.#data.reload()}></drm-error-panel>
       ${
         d
-          ? html`<drm-agent-table .agents=${agents} .siteNames=${sites} .actions=${revoke}></drm-agent-table>`
+          ? html`<drm-agent-table .agents=${agents} .siteNames=${sites} .actions=${actions}></drm-agent-table>`
           : this.#data.loading
             ? html`<p class="muted" role="status">Loading…</p>`
             : nothing

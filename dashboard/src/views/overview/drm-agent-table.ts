@@ -57,17 +57,25 @@ export class DrmAgentTable extends LitElement {
     >`;
   }
 
-  /** Whether the agent holds the devices, credentials and polls the hub last pushed it. */
+  /**
+   * Whether the agent holds the devices, credentials and polls the hub last pushed it, and a
+   * new MQTT password when one waits for it.
+   */
   #config(a: Agent) {
-    if (a.state === 'never') return html`<span class="muted">—</span>`;
+    const rotation = a.credentialRotationRequestedAt
+      ? html`<br /><span class="small warn" title=${`asked ${formatDateTime(a.credentialRotationRequestedAt)}`}
+            >New password pending</span
+          >`
+      : nothing;
+    if (a.state === 'never') return html`<span class="muted">—</span>${rotation}`;
     if (a.appliedConfigRevision >= a.configRevision) {
-      return html`<span title=${`revision ${a.configRevision}`}>Applied</span>`;
+      return html`<span title=${`revision ${a.configRevision}`}>Applied</span>${rotation}`;
     }
     return html`<span
         class=${a.state === 'online' ? 'warn' : ''}
         title="The agent has not yet confirmed the latest devices, credentials and polls"
         >Pending</span
-      ><br /><span class="small">holds ${a.appliedConfigRevision} of ${a.configRevision}</span>`;
+      ><br /><span class="small">holds ${a.appliedConfigRevision} of ${a.configRevision}</span>${rotation}`;
   }
 
   override render() {

@@ -14,6 +14,7 @@ const KIND_LABELS: Record<DrmEvent['kind'], string> = {
   'agent.enrolled': 'Agent enrolled',
   'agent.revoked': 'Agent revoked',
   'agent.config-refused': 'Config refused',
+  'agent.credentials-rotated': 'Credentials rotated',
 };
 
 /** Events (traps, agent presence) newest first; a trap opens to show its varbinds. */

@@ -30,7 +30,11 @@ export async function verifyAgentPassword(
     username.length > 0 && username.length <= MAX_FIELD && text.length <= MAX_FIELD
       ? await db.asSystem((q) => findAgentByUsername(q, username))
       : null;
-  const ok = await verifyPassword(text.slice(0, MAX_FIELD), known?.secretHash);
+  const given = text.slice(0, MAX_FIELD);
+  // While a rotation waits, either password logs in: the agent switches when it has stored the new one.
+  const ok =
+    (await verifyPassword(given, known?.secretHash)) ||
+    (known?.pendingSecretHash ? await verifyPassword(given, known.pendingSecretHash) : false);
   if (!known || !ok) return null;
   return { tenantId: known.tenantId, agentId: known.agentId, revoked: known.revoked };
 }

@@ -18,6 +18,8 @@ export interface AgentRow {
   outboxDropped: number;
   revokedAt: Date | null;
   createdAt: Date;
+  rotationRequestedAt: Date | null;
+  credentialsRotatedAt: Date | null;
 }
 
 // Revocation is final and outranks whatever presence the broker last recorded.
@@ -28,7 +30,8 @@ const COLUMNS = `id, tenant_id AS "tenantId", site_id AS "siteId", name, version
   acked_config_revision AS "appliedConfigRevision",
   outbox_count AS "outboxCount", outbox_bytes AS "outboxBytes",
   outbox_oldest_at AS "outboxOldestAt", outbox_dropped AS "outboxDropped",
-  revoked_at AS "revokedAt", created_at AS "createdAt"`;
+  revoked_at AS "revokedAt", created_at AS "createdAt",
+  rotation_requested_at AS "rotationRequestedAt", credentials_rotated_at AS "credentialsRotatedAt"`;
 
 export async function listAgents(
   q: Queryable,
@@ -118,6 +121,8 @@ export interface AgentSecretRow {
   tenantId: string;
   agentId: string;
   secretHash: string;
+  /** A new password waiting for the agent (credential rotation): it logs in with either. */
+  pendingSecretHash: string | null;
   revoked: boolean;
 }
 
@@ -136,9 +141,58 @@ export async function agentsByAccess(q: Queryable): Promise<{ allowed: Set<strin
 export async function findAgentByUsername(q: Queryable, username: string): Promise<AgentSecretRow | null> {
   const { rows } = await q.query<AgentSecretRow>(
     `SELECT tenant_id AS "tenantId", id AS "agentId", secret_hash AS "secretHash",
-            revoked_at IS NOT NULL AS revoked
+            pending_secret_hash AS "pendingSecretHash", revoked_at IS NOT NULL AS revoked
        FROM agents WHERE mqtt_username = $1`,
     [username],
   );
   return rows[0] ?? null;
+}
+
+/**
+ * Starts a rotation of a not-revoked agent's MQTT password: the new one waits (hashed, and
+ * sealed for delivery) for the agent to acknowledge the config revision bumped here, which
+ * carries it. A rotation still waiting is replaced. Null when the agent is missing or revoked.
+ */
+export async function requestRotation(
+  q: Queryable,
+  id: string,
+  secret: { hash: string; sealed: Buffer },
+): Promise<AgentRow | null> {
+  const { rows } = await q.query<AgentRow>(
+    `UPDATE agents SET pending_secret_hash = $2, pending_secret = $3,
+            config_revision = config_revision + 1, pending_secret_revision = config_revision + 1,
+            rotation_requested_at = now()
+      WHERE id = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
+    [id, secret.hash, secret.sealed],
+  );
+  return rows[0] ?? null;
+}
+
+/** The sealed new password waiting for this agent, with the revision that delivers it. */
+export async function pendingSecret(
+  q: Queryable,
+  id: string,
+): Promise<{ sealed: Buffer; revision: number } | null> {
+  const { rows } = await q.query<{ sealed: Buffer; revision: number }>(
+    `SELECT pending_secret AS sealed, pending_secret_revision AS revision FROM agents
+      WHERE id = $1 AND pending_secret IS NOT NULL AND revoked_at IS NULL`,
+    [id],
+  );
+  return rows[0] ?? null;
+}
+
+/**
+ * Ends a rotation the agent has acknowledged (it holds a revision at or past the one that
+ * carried the new password): the new hash replaces the old one, the sealed copy is deleted.
+ * False when no rotation waits for that revision (none, or a newer one was requested since).
+ */
+export async function completeRotation(q: Queryable, id: string, ackedRevision: number): Promise<boolean> {
+  const { rowCount } = await q.query(
+    `UPDATE agents SET secret_hash = pending_secret_hash, pending_secret_hash = NULL,
+            pending_secret = NULL, pending_secret_revision = NULL, rotation_requested_at = NULL,
+            credentials_rotated_at = now()
+      WHERE id = $1 AND pending_secret_revision <= $2 AND revoked_at IS NULL`,
+    [id, ackedRevision],
+  );
+  return rowCount > 0;
 }

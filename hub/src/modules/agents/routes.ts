@@ -5,10 +5,12 @@ import { Errors } from '../../errors.js';
 import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
 import { TenantIdParams } from '../../lib/schemas.js';
 import { auditRequest } from '../audit/actor.js';
+import { notifyConfigChanged } from '../devices/agent-config.js';
 import { getSite } from '../sites/repo.js';
 import { access, requireRole } from '../tenancy/scope.js';
 import * as repo from './repo.js';
 import { notifyAgentRevoked } from './revoked-hook.js';
+import { startRotation } from './rotation.js';
 
 const TAGS = ['agents'];
 
@@ -34,10 +36,12 @@ function toAgent(row: repo.AgentRow): Agent {
       : null,
     createdAt: iso(row.createdAt)!,
     revokedAt: iso(row.revokedAt),
+    credentialRotationRequestedAt: iso(row.rotationRequestedAt),
+    credentialsRotatedAt: iso(row.credentialsRotatedAt),
   };
 }
 
-/** Enrolled agents: everyone reads; admins rename, move and revoke them. */
+/** Enrolled agents: everyone reads; admins rename, move, rotate the credentials of and revoke them. */
 export const agentRoutes: FastifyPluginAsync = async (app) => {
   const r = app.withTypeProvider<ZodTypeProvider>();
   /** Tells live views of a change made here, after its commit (presence changes tell their own). */
@@ -154,6 +158,53 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       notifyAgentRevoked(app, row.tenantId, row.id);
       // The broker's disconnect tells live views only when the agent was connected.
       agentChanged(row.tenantId, row.id);
+      return toAgent(row);
+    },
+  );
+
+  r.post(
+    '/agents/:id/rotate-credentials',
+    {
+      schema: {
+        tags: TAGS,
+        summary: 'Give an agent a new MQTT password (admins)',
+        description:
+          'The hub makes a new password and sends it to the agent with its next config (at once when ' +
+          'it is connected, else when it connects). The old password keeps working until the agent ' +
+          'confirms it stored the new one; then only the new one does. Asking again before that ' +
+          'replaces the waiting password. The password itself is never returned. 409 for a revoked agent, ' +
+          'and when agents log in to an external broker whose logins are kept by hand (`MQTT_URL` with ' +
+          '`MQTT_AGENT_AUTH=broker`): change the password there.',
+        params: TenantIdParams,
+        response: { 202: Agent, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const a = requireRole(req, 'admin', 'rotating agent credentials is for admins');
+      // An external broker (no port of ours) whose logins the hub does not keep.
+      const external = app.hasDecorator('mqtt') && app.mqtt.port === null;
+      if (external && !(app.hasDecorator('brokerAccounts') && app.brokerAccounts)) {
+        throw new Errors.CONFLICT(
+          "Agents log in to an external broker whose logins are kept by hand: change this agent's password there",
+        );
+      }
+      const row = await app.db.withTenant(a, async (q) => {
+        const rotating = await startRotation(q, app.secrets, a, req.params.id);
+        if (!rotating) {
+          if (await repo.getAgent(q, req.params.id)) throw new Errors.CONFLICT('This agent is revoked');
+          throw new Errors.NOT_FOUND('Agent');
+        }
+        await auditRequest(q, req, {
+          action: 'agent.rotate-credentials',
+          targetType: 'agent',
+          targetId: rotating.id,
+          details: { name: rotating.name, configRevision: rotating.configRevision },
+        });
+        return rotating;
+      });
+      notifyConfigChanged(app, row.tenantId, [row.id]);
+      agentChanged(row.tenantId, row.id);
+      reply.code(202);
       return toAgent(row);
     },
   );

@@ -25,6 +25,7 @@ const STORED_KINDS: Record<EventKind, readonly string[]> = {
   'agent.enrolled': ['agent.enrolled'],
   'agent.revoked': ['agent.revoked'],
   'agent.config-refused': ['agent.config-refused'],
+  'agent.credentials-rotated': ['agent.credentials-rotated'],
 };
 
 // Kinds the API cannot describe yet (a newer writer) are left out rather than failing the list.

@@ -8,7 +8,7 @@ import type { HandlerDeps } from './deps.js';
  * again) or refused one (logged, and kept in the tenant's event log for operators).
  */
 export function configAckHandler(
-  deps: Pick<HandlerDeps, 'db' | 'pushConfig' | 'live'>,
+  deps: Pick<HandlerDeps, 'db' | 'pushConfig' | 'live' | 'finishRotation'>,
 ): InboundHandler<'config-ack'> {
   return async (message, ctx) => {
     const { tenantId, agentId } = ctx;
@@ -29,6 +29,8 @@ export function configAckHandler(
       ackConfigRevision(q, tenantId, agentId, revision),
     );
     if (acked.found) deps.live?.agentChanged(tenantId, agentId);
+    // The agent stored what this revision carried, a new MQTT password included.
+    if (acked.found) await deps.finishRotation?.(tenantId, agentId, revision);
     if (acked.raisedTo === null) return;
     ctx.log.warn(
       { revision, raisedTo: acked.raisedTo },
