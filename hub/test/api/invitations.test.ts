@@ -144,12 +144,56 @@ describe('invitations', () => {
     const t = await team();
     const member = await hub.user({ [t.tenantId]: 'operator' });
     const i = await invite(t, { email: member.email, role: 'admin' });
-    expect(
-      (await hub.call(member.token, 'POST', '/api/v1/invitations/accept', { token: i.token })).statusCode,
-    ).toBe(200);
+    const res = await hub.call(member.token, 'POST', '/api/v1/invitations/accept', { token: i.token });
+    expect(res.statusCode).toBe(200);
+    // The answer and the audit log say the role held, not the one offered.
+    expect(res.json()).toMatchObject({ tenantId: t.tenantId, role: 'operator' });
     expect(await tenantsOf(member.token)).toEqual([
       expect.objectContaining({ id: t.tenantId, role: 'operator' }),
     ]);
+    const audit = await hub.call(t.admin.token, 'GET', `${t.base}/audit?action=invitation.accept`);
+    expect(audit.json().items[0]?.details).toMatchObject({ role: 'operator', invitedRole: 'admin' });
+  });
+
+  it('the invitations of an admin who is demoted or removed are void', async () => {
+    const t = await team();
+    const second = await hub.user({ [t.tenantId]: 'admin' });
+    const byDemoted = await invite({ ...t, admin: second }, { email: email(), role: 'admin' });
+    const third = await hub.user({ [t.tenantId]: 'admin' });
+    const byRemoved = await invite({ ...t, admin: third }, { email: email(), role: 'admin' });
+    const byAdmin = await invite(t, { email: email(), role: 'viewer' });
+    const demote = await hub.call(t.admin.token, 'PATCH', `${t.base}/users/${second.id}`, {
+      role: 'operator',
+    });
+    expect(demote.statusCode).toBe(200);
+    const remove = await hub.call(t.admin.token, 'DELETE', `${t.base}/users/${third.id}`);
+    expect(remove.statusCode).toBe(204);
+    for (const i of [byDemoted, byRemoved]) {
+      expect((await signup(i.token)).json().error).toMatchObject({
+        code: 'INVITATION_INVALID',
+        message: expect.stringMatching(/was revoked/),
+      });
+    }
+    const list = (await hub.call(t.admin.token, 'GET', `${t.base}/invitations`)).json().items as {
+      id: string;
+      state: string;
+    }[];
+    expect(Object.fromEntries(list.map((i) => [i.id, i.state]))).toEqual({
+      [byDemoted.id]: 'revoked',
+      [byRemoved.id]: 'revoked',
+      [byAdmin.id]: 'pending',
+    });
+    // However the role went (here, straight in the database), an ex-admin's invitation does not work.
+    const another = await invite(t, { email: email(), role: 'admin' });
+    await hub.db.asOwner((q) =>
+      q.query(`UPDATE memberships SET role = 'viewer' WHERE tenant_id = $1 AND user_id = $2`, [
+        t.tenantId,
+        t.admin.id,
+      ]),
+    );
+    const refused = await lookup(another.token);
+    expect(refused.statusCode).toBe(404);
+    expect(refused.json().error.message).toMatch(/no longer an admin of this tenant/);
   });
 
   it('a revoked or expired invitation cannot be used; revoking twice says why', async () => {

@@ -73,6 +73,19 @@ export async function revokeInvitation(q: Queryable, id: string): Promise<Invita
   return rows[0] ?? null;
 }
 
+/**
+ * Revokes the pending invitations `userId` made in the tenant in context (they stopped being
+ * an admin of it, or a member); returns how many.
+ */
+export async function revokeInvitationsBy(q: Queryable, userId: string): Promise<number> {
+  const { rowCount } = await q.query(
+    `UPDATE invitations SET revoked_at = now()
+      WHERE invited_by = $1 AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > now()`,
+    [userId],
+  );
+  return rowCount;
+}
+
 export async function getInvitation(q: Queryable, id: string): Promise<InvitationRow | null> {
   const { rows } = await q.query<InvitationRow>(`SELECT ${COLUMNS} FROM invitations WHERE id = $1`, [id]);
   return rows[0] ?? null;
@@ -82,6 +95,8 @@ export interface InvitationByToken extends InvitationRow {
   tenantName: string;
   /** The account that has the invitation's email, if any. */
   userId: string | null;
+  /** Whoever made it is still an admin of the tenant (an invitation of a former admin is void). */
+  inviterIsAdmin: boolean;
 }
 
 /**
@@ -95,8 +110,11 @@ export async function findByToken(
 ): Promise<InvitationByToken | null> {
   const { rows } = await q.query<InvitationByToken>(
     `SELECT i.*, t.name AS "tenantName",
-            (SELECT u.id FROM users u WHERE lower(u.email) = i.email) AS "userId"
-       FROM (SELECT ${COLUMNS} FROM invitations WHERE token_hash = $1${lock ? ' FOR UPDATE' : ''}) AS i
+            (SELECT u.id FROM users u WHERE lower(u.email) = i.email) AS "userId",
+            EXISTS (SELECT 1 FROM memberships m
+                     WHERE m.tenant_id = i."tenantId" AND m.user_id = i.invited_by AND m.role = 'admin')
+              AS "inviterIsAdmin"
+       FROM (SELECT ${COLUMNS}, invited_by FROM invitations WHERE token_hash = $1${lock ? ' FOR UPDATE' : ''}) AS i
        JOIN tenants t ON t.id = i."tenantId"`,
     [tokenHash],
   );

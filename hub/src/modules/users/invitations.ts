@@ -23,9 +23,9 @@ import { hashToken, newToken } from '../../security/tokens.js';
 import { auditRequest } from '../audit/actor.js';
 import { writeAudit } from '../audit/repo.js';
 import { AttemptLimiter } from '../auth/rate-limit.js';
-import { requireRole } from '../tenancy/scope.js';
+import { type Role, requireRole } from '../tenancy/scope.js';
 import * as repo from './invitations-repo.js';
-import { insertMembership, insertUser, isMember } from './repo.js';
+import { insertUser, joinTenant } from './repo.js';
 
 const TAGS = ['users'];
 const InvitationQuery = PageQuery.extend({ state: InvitationState.optional() });
@@ -170,7 +170,11 @@ export const invitationRoutes: FastifyPluginAsync = async (app) => {
   /** The usable invitation of a token (locked for an acceptance), or a counted refusal. */
   async function usable(q: Queryable, req: FastifyRequest, token: string, lock: boolean) {
     const found = await repo.findByToken(q, hashToken(token), lock);
-    const why = unusable(found);
+    const why =
+      unusable(found) ??
+      (found?.inviterIsAdmin === false
+        ? 'was made by someone who is no longer an admin of this tenant'
+        : null);
     if (why || !found) {
       failures.fail(req.ip);
       throw new Errors.INVITATION_INVALID(why ?? 'is unknown');
@@ -180,7 +184,7 @@ export const invitationRoutes: FastifyPluginAsync = async (app) => {
 
   async function accept(q: Queryable, i: repo.InvitationByToken, userId: string, how: string) {
     // Already a member (invited twice, say): the invitation is used up, the role stays as it is.
-    if (!(await isMember(q, i.tenantId, userId))) await insertMembership(q, i.tenantId, userId, i.role);
+    const role = (await joinTenant(q, i.tenantId, userId, i.role)) as Role;
     await repo.markAccepted(q, i.tenantId, i.id, userId);
     await writeAudit(q, i.tenantId, {
       actorUserId: userId,
@@ -188,9 +192,9 @@ export const invitationRoutes: FastifyPluginAsync = async (app) => {
       action: 'invitation.accept',
       targetType: 'invitation',
       targetId: i.id,
-      details: { email: i.email, role: i.role, how },
+      details: { email: i.email, role, ...(role !== i.role && { invitedRole: i.role }), how },
     });
-    return { tenantId: i.tenantId, role: i.role, email: i.email };
+    return { tenantId: i.tenantId, role, email: i.email };
   }
 
   r.post(

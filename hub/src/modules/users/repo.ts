@@ -44,12 +44,25 @@ export async function insertUser(
 }
 
 /** Whether the user is a member of the tenant (any context: the tenant is named). */
-export async function isMember(q: Queryable, tenantId: string, userId: string): Promise<boolean> {
-  const { rows } = await q.query('SELECT 1 FROM memberships WHERE tenant_id = $1 AND user_id = $2', [
-    tenantId,
-    userId,
-  ]);
-  return rows.length > 0;
+/**
+ * Makes the user a member with `role` unless they are one already (then their role stays);
+ * returns the role they hold. Safe against a concurrent join of the same user.
+ */
+export async function joinTenant(
+  q: Queryable,
+  tenantId: string,
+  userId: string,
+  role: string,
+): Promise<string> {
+  await q.query(
+    'INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (tenant_id, user_id) DO NOTHING',
+    [tenantId, userId, role],
+  );
+  const { rows } = await q.query<{ role: string }>(
+    'SELECT role FROM memberships WHERE tenant_id = $1 AND user_id = $2',
+    [tenantId, userId],
+  );
+  return rows[0]!.role;
 }
 
 export async function insertMembership(

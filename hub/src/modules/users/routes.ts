@@ -8,6 +8,7 @@ import { NoContent } from '../../lib/schemas.js';
 import { decodeCursor, iso, pageFrom } from '../../lib/paging.js';
 import { auditRequest } from '../audit/actor.js';
 import { requireRole } from '../tenancy/scope.js';
+import { revokeInvitationsBy } from './invitations-repo.js';
 import * as repo from './repo.js';
 
 const UserParams = z.object({ tenantId: z.string(), userId: z.uuid() });
@@ -87,11 +88,13 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
       const row = await app.db.withTenant(a, async (q) => {
         if (req.body.role !== 'admin') await keepAnAdmin(q, req.params.userId);
         if (!(await repo.setRole(q, req.params.userId, req.body.role))) return null;
+        // Invitations a former admin made are void: they are revoked with the role.
+        const revoked = req.body.role === 'admin' ? 0 : await revokeInvitationsBy(q, req.params.userId);
         await auditRequest(q, req, {
           action: 'member.update',
           targetType: 'user',
           targetId: req.params.userId,
-          details: { role: req.body.role },
+          details: { role: req.body.role, ...(revoked > 0 && { invitationsRevoked: revoked }) },
         });
         return repo.getMember(q, req.params.userId);
       });
@@ -115,12 +118,15 @@ export const userRoutes: FastifyPluginAsync = async (app) => {
       const removed = await app.db.withTenant(a, async (q) => {
         await keepAnAdmin(q, req.params.userId);
         const ok = await repo.deleteMembership(q, req.params.userId);
-        if (ok)
+        if (ok) {
+          const revoked = await revokeInvitationsBy(q, req.params.userId);
           await auditRequest(q, req, {
             action: 'member.remove',
             targetType: 'user',
             targetId: req.params.userId,
+            ...(revoked > 0 && { details: { invitationsRevoked: revoked } }),
           });
+        }
         return ok;
       });
       if (!removed) throw new Errors.NOT_FOUND('User');
