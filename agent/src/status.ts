@@ -17,7 +17,9 @@ export interface StatusReport {
   hasStore: boolean;
   enrolled: boolean;
   /** Without the MQTT password. */
-  identity: (Omit<Identity, 'mqtt'> & { mqtt: { url: string; username: string } }) | null;
+  identity:
+    | (Omit<Identity, 'mqtt' | 'previousMqttPassword'> & { mqtt: { url: string; username: string } })
+    | null;
   link: {
     /** As last recorded by the agent; `unknown` before its first connection attempt. */
     state: 'connected' | 'disconnected' | 'unknown';
@@ -96,9 +98,15 @@ export function readStatus(dataDir: string, opts: { outboxMaxBytes: number; now?
       dataDir,
       hasStore: true,
       enrolled: identity !== null,
+      // Named fields only: no MQTT password (the current one, or the one before a rotation).
       identity: identity && {
-        ...identity,
+        agentId: identity.agentId,
+        tenantId: identity.tenantId,
+        siteId: identity.siteId,
+        name: identity.name,
+        hubUrl: identity.hubUrl,
         mqtt: { url: identity.mqtt.url, username: identity.mqtt.username },
+        enrolledAt: identity.enrolledAt,
       },
       link: {
         state: link?.state ?? 'unknown',

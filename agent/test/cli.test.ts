@@ -109,7 +109,7 @@ describe('drm-agent status', () => {
     });
   });
 
-  it('reports what a populated folder holds, without the MQTT password, beside a running writer', async () => {
+  it('reports what a populated folder holds, without either MQTT password, beside a running writer', async () => {
     const dir = join(tempDir(), 'data');
     const t0 = Date.now() - 90_000;
     const store = Store.open(dir, { now: () => t0, outboxMaxBytes: 10 * 1024 * 1024 });
@@ -120,7 +120,9 @@ describe('drm-agent status', () => {
     store.inbox.put(d);
     store.inbox.markRunning(d.jobId, d.targets[0]!.deviceId);
     store.outbox.appendMany([sample(), sample(), result(d.jobId, d.targets[1]!.deviceId)]);
-    store.desired.put({ revision: 4, devices: [], schedules: [] });
+    // A rotated password: the enrolled one is now the previous one; neither may show.
+    const rotated = 'agent_r0tated-s3cret-0001';
+    store.desired.put({ revision: 4, devices: [], schedules: [], credentials: { mqttPassword: rotated } });
     store.events.append(trapEvent({ receivedAt: new Date(t0 - 30_000).toISOString() }));
     store.events.append(trapEvent());
     store.meta.set(
@@ -132,6 +134,7 @@ describe('drm-agent status', () => {
       const json = await cli(['status', '--json', '--data-dir', dir], { DRM_AGENT_OUTBOX_MAX_MB: '10' });
       expect(json.code).toBe(0);
       expect(json.stdout).not.toContain(IDENTITY.mqtt.password);
+      expect(json.stdout).not.toContain(rotated);
       const report = JSON.parse(json.stdout) as StatusReport;
       expect(report).toMatchObject({
         hasStore: true,
@@ -151,6 +154,7 @@ describe('drm-agent status', () => {
       const text = await cli(['status', '--data-dir', dir]);
       expect(text.code).toBe(0);
       expect(text.stdout).not.toContain(IDENTITY.mqtt.password);
+      expect(text.stdout).not.toContain(rotated);
       expect(text.stdout).toMatch(/Agent\s+edge-1 \(0190a000-0000-7000-8000-0000000000a1\)/);
       expect(text.stdout).toMatch(/Hub link\s+disconnected since .*; last contact .* \(1m \d+s ago\)/);
       expect(text.stdout).toMatch(/Jobs\s+2 queued, 1 running/);
