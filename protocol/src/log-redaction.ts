@@ -18,4 +18,6 @@ export const SECRET_LOG_PATHS: readonly string[] = [
   '*.privKey',
   'mqttPassword',
   '*.mqttPassword',
+  'previousMqttPassword',
+  '*.previousMqttPassword',
 ];
