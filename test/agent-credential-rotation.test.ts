@@ -121,6 +121,10 @@ describe('agent credential rotation', () => {
     const previousRotation = (await getAgent()).credentialsRotatedAt as string;
     const res = await call(agent.admin.token, 'POST', `/agents/${agent.agentId}/rotate-credentials`);
     expect(res.statusCode).toBe(202);
+    // One at a time: a second one could take away the password the agent still logs in with.
+    const again = await call(agent.admin.token, 'POST', `/agents/${agent.agentId}/rotate-credentials`);
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.message).toMatch(/already waits for this agent/);
     // Still the agent's own password until it has taken the new one.
     expect(await loginWith(before)).toBe(0);
     await startAgent();
@@ -153,6 +157,35 @@ describe('agent credential rotation', () => {
     expect(held.password).not.toBe(real);
     expect(held.password).not.toBe('a-password-the-hub-never-knew');
     expect(await loginWith(real)).not.toBe(0);
+  });
+
+  it('does not end on the acknowledgement of a config the agent ignored as stale', async () => {
+    // As after a restore of the hub's database: the agent holds a revision above the hub's, so
+    // it ignores the config that brings the password and acknowledges its own revision. Only
+    // the later config (the hub moves past the agent's revision) gets the password stored.
+    await stopAgent();
+    const store = Store.open(dataDir);
+    try {
+      const held = store.desired.revision();
+      expect(store.desired.put({ revision: held + 100, devices: [], schedules: [] }).stored).toBe(true);
+    } finally {
+      store.close();
+    }
+    const before = heldPasswords().password;
+    const previousRotation = (await getAgent()).credentialsRotatedAt as string;
+    expect(
+      (await call(agent.admin.token, 'POST', `/agents/${agent.agentId}/rotate-credentials`)).statusCode,
+    ).toBe(202);
+    await startAgent();
+    await online();
+    await rotated(previousRotation);
+    expect(heldPasswords()).toMatchObject({ previous: before });
+    expect(heldPasswords().password).not.toBe(before);
+    // The agent has the password the hub now takes: it logs in with it after a restart.
+    await stopAgent();
+    expect(await loginWith(before)).not.toBe(0);
+    await startAgent();
+    await online();
   });
 
   it('is for admins; a revoked or unknown agent is refused', async () => {

@@ -122,7 +122,12 @@ describe('drm-agent status', () => {
     store.outbox.appendMany([sample(), sample(), result(d.jobId, d.targets[1]!.deviceId)]);
     // A rotated password: the enrolled one is now the previous one; neither may show.
     const rotated = 'agent_r0tated-s3cret-0001';
-    store.desired.put({ revision: 4, devices: [], schedules: [], credentials: { mqttPassword: rotated } });
+    store.desired.put({
+      revision: 4,
+      devices: [],
+      schedules: [],
+      credentials: { rotationId: '0190a000-0000-7000-8000-0000000000c1', mqttPassword: rotated },
+    });
     store.events.append(trapEvent({ receivedAt: new Date(t0 - 30_000).toISOString() }));
     store.events.append(trapEvent());
     store.meta.set(

@@ -22,5 +22,10 @@ export const ConfigAck = z.object({
   revision: z.int().min(0),
   ok: z.boolean(),
   error: z.string().max(2000).optional(),
+  /**
+   * The credential rotation whose new MQTT password the agent now holds (the config it stored
+   * carried it): the hub ends that rotation on this, and on nothing less.
+   */
+  rotationId: Uuid.optional(),
 });
 export type ConfigAck = z.infer<typeof ConfigAck>;

@@ -1,13 +1,18 @@
 import { z } from 'zod';
+import { Uuid } from './primitives.js';
 import { DeviceAccess } from './device-access.js';
 import { Schedule } from './schedules.js';
 
 /**
  * A new MQTT password for the agent (credential rotation). The agent keeps it with its identity
- * before it acknowledges the revision that carries it, and logs in with it from then on; the
- * hub accepts the old password too until that acknowledgement. SECRET.
+ * before it acknowledges the revision that carries it, naming `rotationId` in that
+ * acknowledgement, and logs in with it from then on; the hub accepts the old password too
+ * until that acknowledgement. SECRET.
  */
-export const AgentCredentials = z.object({ mqttPassword: z.string().min(16).max(1024) });
+export const AgentCredentials = z.object({
+  rotationId: Uuid,
+  mqttPassword: z.string().min(16).max(1024),
+});
 export type AgentCredentials = z.infer<typeof AgentCredentials>;
 
 /**

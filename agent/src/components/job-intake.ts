@@ -129,7 +129,12 @@ export class JobIntake implements Component {
       const outcome = this.opts.store.desired.put(config);
       stored = outcome.stored;
       // The revision held: for a stale message it is the newer one, and the hub learns that.
-      ack = { revision: outcome.revision, ok: true };
+      ack = {
+        revision: outcome.revision,
+        ok: true,
+        // Only for a password stored now or before: a stale config's is not taken, nor named.
+        ...(outcome.rotationId && { rotationId: outcome.rotationId }),
+      };
       if (outcome.newPassword) this.#log.info('new MQTT password stored; the next login uses it');
       if (stored) {
         this.#log.info(

@@ -20,6 +20,8 @@ export interface PutConfigOutcome {
   revision: number;
   /** The config carried an MQTT password the agent did not have, now its identity's. */
   newPassword: boolean;
+  /** The rotation whose password the agent now holds (stored with this config), to acknowledge. */
+  rotationId?: string;
 }
 
 const DesiredRow = z
@@ -71,8 +73,9 @@ export class DesiredStateTable {
         if (c.revision < held) return { stored: false, revision: held, newPassword: false };
         this.#upsert.run(c.revision, JSON.stringify(c), this.now());
         this.schedules.retain(c.schedules.map((s) => s.id));
-        const newPassword = credentials ? this.identity.takePassword(credentials.mqttPassword) : false;
-        return { stored: true, revision: c.revision, newPassword };
+        if (!credentials) return { stored: true, revision: c.revision, newPassword: false };
+        const newPassword = this.identity.takePassword(credentials.mqttPassword);
+        return { stored: true, revision: c.revision, newPassword, rotationId: credentials.rotationId };
       })
       .immediate();
   }

@@ -35,6 +35,8 @@ const IDENTITY: Identity = {
   enrolledAt: '2025-03-01T12:00:00.000Z',
 };
 
+const ROTATION = '0190a000-0000-7000-8000-0000000000c1';
+
 describe('a new MQTT password from the hub', () => {
   it('goes to the identity with the config that carries it, keeping the one before, never into the stored config', () => {
     const store = track(openStore());
@@ -43,9 +45,15 @@ describe('a new MQTT password from the hub', () => {
       revision: 4,
       devices: [],
       schedules: [],
-      credentials: { mqttPassword: 'agent_n3w-s3cret-0001' },
+      credentials: { rotationId: ROTATION, mqttPassword: 'agent_n3w-s3cret-0001' },
     };
-    expect(store.desired.put(config)).toEqual({ stored: true, revision: 4, newPassword: true });
+    // The acknowledgement names the rotation: the agent holds its password now.
+    expect(store.desired.put(config)).toEqual({
+      stored: true,
+      revision: 4,
+      newPassword: true,
+      rotationId: ROTATION,
+    });
     expect(store.identity.get()).toEqual({
       ...IDENTITY,
       mqtt: { ...IDENTITY.mqtt, password: 'agent_n3w-s3cret-0001' },
@@ -54,9 +62,22 @@ describe('a new MQTT password from the hub', () => {
     expect(store.desired.current()?.config).toEqual({ revision: 4, devices: [], schedules: [] });
     expect(JSON.stringify(store.db.prepare('SELECT body FROM desired_state').get())).not.toContain('n3w');
     // The same password again (a re-sent config) changes nothing; a stale revision's is not taken.
-    expect(store.desired.put(config)).toEqual({ stored: true, revision: 4, newPassword: false });
+    expect(store.desired.put(config)).toEqual({
+      stored: true,
+      revision: 4,
+      newPassword: false,
+      rotationId: ROTATION,
+    });
     expect(store.identity.get()?.previousMqttPassword).toBe(IDENTITY.mqtt.password);
-    const stale = { ...config, revision: 3, credentials: { mqttPassword: 'agent_0ld-s3cret-0002' } };
+    // A stale config's password is neither taken nor acknowledged.
+    const stale = {
+      ...config,
+      revision: 3,
+      credentials: {
+        rotationId: '0190a000-0000-7000-8000-0000000000c2',
+        mqttPassword: 'agent_0ld-s3cret-0002',
+      },
+    };
     expect(store.desired.put(stale)).toEqual({ stored: false, revision: 4, newPassword: false });
     expect(store.identity.get()?.mqtt.password).toBe('agent_n3w-s3cret-0001');
     // Enrolling again starts over, without a previous password.

@@ -88,18 +88,17 @@ async function buildState(
     else log.error({ tenantId, agentId, scheduleId: s.id }, 'schedule left out of the config: not valid');
   }
   // A new MQTT password waiting for the agent rides along until the agent acknowledges it.
-  let mqttPassword: string | null = null;
+  let credentials: ConfigSync['credentials'] | null = null;
   try {
-    mqttPassword = await pendingPassword(q, secrets, tenantId, agentId);
+    credentials = await pendingPassword(q, secrets, tenantId, agentId);
   } catch (err) {
-    log.error({ err, tenantId, agentId }, 'the new agent password cannot be opened; rotate again');
+    // The rotation cannot end (its acknowledgement names it); revoking and enrolling again can.
+    log.error(
+      { err, tenantId, agentId },
+      'the new agent password cannot be opened (was the hub key changed?)',
+    );
   }
-  return {
-    revision: source.revision,
-    devices,
-    schedules,
-    ...(mqttPassword !== null && { credentials: { mqttPassword } }),
-  };
+  return { revision: source.revision, devices, schedules, ...(credentials && { credentials }) };
 }
 
 export function createConfigSync({ db, mqtt, secrets, log }: ConfigSyncDeps): ConfigSyncService {

@@ -22,8 +22,9 @@ export interface BrokerAccounts {
   /** Creates the agent's login and topic rights; throws when the broker does not confirm them. */
   provision(agent: AgentLogin): Promise<void>;
   /**
-   * Gives the agent's login a new password (credential rotation), creating the login when the
-   * broker has none; throws when the broker does not confirm it.
+   * Gives the agent's existing login a new password (credential rotation); throws when the
+   * broker does not confirm it, or has no such login (never creates one: the agent may have
+   * been revoked meanwhile).
    */
   setPassword(agent: AgentLogin): Promise<void>;
   /** Removes the agent's login; the broker drops its connection at once. */
@@ -242,11 +243,10 @@ export class MosquittoDynsec implements BrokerAccounts {
 
   async setPassword(agent: AgentLogin): Promise<void> {
     if (this.#problem) throw new Error(this.#problem);
-    const [answer] = await this.#run(
+    await this.#run(
       [{ command: 'setClientPassword', username: agent.username, password: agent.password }],
-      (r) => /not found/i.test(r.error ?? ''),
+      () => false,
     );
-    if (answer?.error !== undefined) await this.provision(agent);
   }
 
   async remove(agentId: string): Promise<void> {

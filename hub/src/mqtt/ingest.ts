@@ -26,8 +26,8 @@ export interface IngestionDeps {
     | undefined;
   /** Re-pushes an agent's config, for an agent found holding a revision above the hub's. */
   pushConfig?: ((tenantId: string, agentId: string) => Promise<void>) | undefined;
-  /** Ends a credential rotation once the agent acknowledged the revision that delivered it. */
-  finishRotation?: ((tenantId: string, agentId: string, revision: number) => Promise<void>) | undefined;
+  /** Ends the credential rotation whose new password the agent acknowledged holding. */
+  finishRotation?: ((tenantId: string, agentId: string, rotationId: string) => Promise<void>) | undefined;
 }
 
 /**

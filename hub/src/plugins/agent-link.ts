@@ -24,10 +24,10 @@ export const agentLinkPlugin = fp(
       live,
       onProgress: live && ((tenantId, event) => live.progress(tenantId, event)),
       pushConfig: (tenantId, agentId) => configSync.push(tenantId, [agentId]),
-      finishRotation: async (tenantId, agentId, revision) => {
+      finishRotation: async (tenantId, agentId, rotationId) => {
         const accounts = app.hasDecorator('brokerAccounts') ? app.brokerAccounts : null;
         const rotation = { db: app.db, secrets: app.secrets, accounts, log };
-        if (!(await finishRotation(rotation, tenantId, agentId, revision))) return;
+        if (!(await finishRotation(rotation, tenantId, agentId, rotationId))) return;
         app.mqtt.credentialsChanged(tenantId, agentId);
         live?.agentChanged(tenantId, agentId);
       },

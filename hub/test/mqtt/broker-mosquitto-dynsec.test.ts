@@ -145,24 +145,60 @@ describe.skipIf(!available && process.env.CI !== 'true')(
       const c = await enrollAgent(hub, a);
       const res = await hub.call(c.admin.token, 'POST', `${c.base}/agents/${c.agentId}/rotate-credentials`);
       expect(res.statusCode).toBe(202);
-      const revision = res.json().configRevision as number;
-      const password = await hub.db.withTenant(c.tenantId, (q) =>
+      const pending = await hub.db.withTenant(c.tenantId, (q) =>
         pendingPassword(q, hub.app.secrets, c.tenantId, c.agentId),
       );
-      expect(password).toEqual(expect.any(String));
+      const { rotationId, mqttPassword: password } = pending!;
       // Until the agent has it, the broker knows the old password only.
       expect(await login(c)).toBe(0);
-      expect(await login(c, { password: password! })).not.toBe(0);
+      expect(await login(c, { password })).not.toBe(0);
       const rotation = {
         db: hub.db,
         secrets: hub.app.secrets,
         accounts: hub.app.brokerAccounts,
         log: testLog,
       };
-      expect(await finishRotation(rotation, c.tenantId, c.agentId, revision - 1)).toBe(false);
-      expect(await finishRotation(rotation, c.tenantId, c.agentId, revision)).toBe(true);
-      expect(await login(c, { password: password! })).toBe(0);
+      // Only an acknowledgement that names this rotation ends it.
+      expect(await finishRotation(rotation, c.tenantId, c.agentId, randomUUID())).toBe(false);
+      expect(await login(c, { password })).not.toBe(0);
+      expect(await finishRotation(rotation, c.tenantId, c.agentId, rotationId)).toBe(true);
+      expect(await login(c, { password })).toBe(0);
       expect(await login(c)).not.toBe(0);
+    });
+
+    it('never brings back the login of an agent revoked while its rotation ends', async () => {
+      const c = await enrollAgent(hub, a);
+      expect(
+        (await hub.call(c.admin.token, 'POST', `${c.base}/agents/${c.agentId}/rotate-credentials`))
+          .statusCode,
+      ).toBe(202);
+      const pending = await hub.db.withTenant(c.tenantId, (q) =>
+        pendingPassword(q, hub.app.secrets, c.tenantId, c.agentId),
+      );
+      expect((await hub.call(c.admin.token, 'POST', `${c.base}/agents/${c.agentId}/revoke`)).statusCode).toBe(
+        200,
+      );
+      expect(await until(async () => (await login(c)) !== 0)).toBe(true);
+      // As a rotation's end that read the agent before the revocation would: the broker refuses.
+      await expect(
+        hub.app.brokerAccounts!.setPassword({
+          tenantId: c.tenantId,
+          agentId: c.agentId,
+          username: c.username,
+          password: pending!.mqttPassword,
+        }),
+      ).rejects.toThrow();
+      expect(await login(c, { password: pending!.mqttPassword })).not.toBe(0);
+      expect(await login(c)).not.toBe(0);
+      // The revocation dropped the waiting rotation and its sealed password.
+      const left = await hub.db.withTenant(c.tenantId, (q) =>
+        pendingPassword(q, hub.app.secrets, c.tenantId, c.agentId),
+      );
+      expect(left).toBeNull();
+      const row = await hub.db.asOwner((q) =>
+        q.query('SELECT pending_secret FROM agents WHERE id = $1', [c.agentId]),
+      );
+      expect(row.rows[0]).toEqual({ pending_secret: null });
     });
 
     it('removes logins the agents table no longer allows when it reconciles', async () => {

@@ -95,10 +95,15 @@ export async function updateAgent(
   return rows[0] ?? null;
 }
 
-/** Revokes an agent that is not revoked yet; null when it is missing or already revoked. */
+/**
+ * Revokes an agent that is not revoked yet (a credential rotation waiting for it is dropped,
+ * its sealed password deleted); null when it is missing or already revoked.
+ */
 export async function revokeAgent(q: Queryable, id: string): Promise<AgentRow | null> {
   const { rows } = await q.query<AgentRow>(
-    `UPDATE agents SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
+    `UPDATE agents SET revoked_at = now(), pending_secret_hash = NULL, pending_secret = NULL,
+            pending_secret_id = NULL, pending_secret_revision = NULL, rotation_requested_at = NULL
+      WHERE id = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
     [id],
   );
   return rows[0] ?? null;
@@ -149,9 +154,11 @@ export async function findAgentByUsername(q: Queryable, username: string): Promi
 }
 
 /**
- * Starts a rotation of a not-revoked agent's MQTT password: the new one waits (hashed, and
- * sealed for delivery) for the agent to acknowledge the config revision bumped here, which
- * carries it. A rotation still waiting is replaced. Null when the agent is missing or revoked.
+ * Starts a rotation of a not-revoked agent's MQTT password, when none waits: the new one
+ * waits (hashed, and sealed for delivery) for the agent to acknowledge it by this rotation's
+ * id, and the config revision moves on so that the agent gets it now. Null when the agent is
+ * missing, revoked, or already has a rotation waiting (one at a time: a second one could take
+ * away the only password the agent can still log in with before it has the new one).
  */
 export async function requestRotation(
   q: Queryable,
@@ -159,22 +166,22 @@ export async function requestRotation(
   secret: { hash: string; sealed: Buffer },
 ): Promise<AgentRow | null> {
   const { rows } = await q.query<AgentRow>(
-    `UPDATE agents SET pending_secret_hash = $2, pending_secret = $3,
+    `UPDATE agents SET pending_secret_hash = $2, pending_secret = $3, pending_secret_id = gen_random_uuid(),
             config_revision = config_revision + 1, pending_secret_revision = config_revision + 1,
             rotation_requested_at = now()
-      WHERE id = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
+      WHERE id = $1 AND revoked_at IS NULL AND pending_secret IS NULL RETURNING ${COLUMNS}`,
     [id, secret.hash, secret.sealed],
   );
   return rows[0] ?? null;
 }
 
-/** The sealed new password waiting for this agent, with the revision that delivers it. */
+/** The sealed new password waiting for this agent, with its rotation's id. */
 export async function pendingSecret(
   q: Queryable,
   id: string,
-): Promise<{ sealed: Buffer; revision: number } | null> {
-  const { rows } = await q.query<{ sealed: Buffer; revision: number }>(
-    `SELECT pending_secret AS sealed, pending_secret_revision AS revision FROM agents
+): Promise<{ sealed: Buffer; rotationId: string } | null> {
+  const { rows } = await q.query<{ sealed: Buffer; rotationId: string }>(
+    `SELECT pending_secret AS sealed, pending_secret_id AS "rotationId" FROM agents
       WHERE id = $1 AND pending_secret IS NOT NULL AND revoked_at IS NULL`,
     [id],
   );
@@ -182,17 +189,16 @@ export async function pendingSecret(
 }
 
 /**
- * Ends a rotation the agent has acknowledged (it holds a revision at or past the one that
- * carried the new password): the new hash replaces the old one, the sealed copy is deleted.
- * False when no rotation waits for that revision (none, or a newer one was requested since).
+ * Ends the rotation `rotationId`, which the agent acknowledged holding: the new hash replaces
+ * the old one, the sealed copy is deleted. False when that rotation does not wait (anymore).
  */
-export async function completeRotation(q: Queryable, id: string, ackedRevision: number): Promise<boolean> {
+export async function completeRotation(q: Queryable, id: string, rotationId: string): Promise<boolean> {
   const { rowCount } = await q.query(
     `UPDATE agents SET secret_hash = pending_secret_hash, pending_secret_hash = NULL,
-            pending_secret = NULL, pending_secret_revision = NULL, rotation_requested_at = NULL,
-            credentials_rotated_at = now()
-      WHERE id = $1 AND pending_secret_revision <= $2 AND revoked_at IS NULL`,
-    [id, ackedRevision],
+            pending_secret = NULL, pending_secret_id = NULL, pending_secret_revision = NULL,
+            rotation_requested_at = NULL, credentials_rotated_at = now()
+      WHERE id = $1 AND pending_secret_id = $2 AND revoked_at IS NULL`,
+    [id, rotationId],
   );
   return rowCount > 0;
 }

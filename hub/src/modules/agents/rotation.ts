@@ -8,22 +8,24 @@ import { agentUsername } from './broker-auth.js';
 import * as repo from './repo.js';
 
 /*
- * Rotation of an agent's MQTT password, in three steps:
- * 1. an admin asks (`startRotation`): a new password is made, stored hashed and sealed, and the
- *    agent's config revision moves on; the broker now accepts the old and the new password;
- * 2. the config of that revision carries the new password to the agent (`pendingPassword`, read
- *    by the config push, on every push until step 3), which stores it before it acknowledges;
- * 3. the acknowledgement ends it (`finishRotation`): the new hash replaces the old one. With
- *    the logins kept in an external broker, the broker takes the new password first; while it
- *    cannot, the rotation stays open and the next acknowledgement tries again.
- * The agent keeps its previous password too, and falls back to it when a login is refused.
+ * Rotation of an agent's MQTT password, in three steps, one rotation at a time per agent:
+ * 1. an admin asks (`startRotation`): a new password is made, stored hashed and sealed, with a
+ *    rotation id, and the agent's config revision moves on; the broker now accepts the old and
+ *    the new password;
+ * 2. every config pushed from then on carries the new password and the rotation id to the agent
+ *    (`pendingPassword`), which stores the password before it acknowledges, naming the id;
+ * 3. that acknowledgement, and nothing less, ends it (`finishRotation`): the new hash replaces
+ *    the old one. With the logins kept in an external broker, the broker takes the new password
+ *    first; while it cannot, the rotation stays open and the next acknowledgement tries again.
+ * The agent keeps its previous password too, and falls back to it when a login is refused. With
+ * one rotation at a time the broker always accepts one of the agent's two passwords.
  */
 
 /** What a sealed agent password is bound to: it opens only as this agent's. */
 const sealedFor = (tenantId: string, agentId: string) =>
   `agent-mqtt-password:${tenantId.toLowerCase()}:${agentId.toLowerCase()}`;
 
-/** Step 1, in the caller's transaction: null when the agent is missing or revoked. */
+/** Step 1, in the caller's transaction: null when the agent is missing, revoked or has one waiting. */
 export async function startRotation(
   q: Queryable,
   secrets: SecretBox,
@@ -36,15 +38,19 @@ export async function startRotation(
   return repo.requestRotation(q, agentId, { hash, sealed });
 }
 
-/** Step 2: the new password waiting for the agent, for its config; null when none waits. */
+/** Step 2: the new password waiting for the agent and its rotation's id; null when none waits. */
 export async function pendingPassword(
   q: Queryable,
   secrets: SecretBox,
   tenantId: string,
   agentId: string,
-): Promise<string | null> {
+): Promise<{ rotationId: string; mqttPassword: string } | null> {
   const pending = await repo.pendingSecret(q, agentId);
-  return pending ? secrets.open(pending.sealed, sealedFor(tenantId, agentId)) : null;
+  if (!pending) return null;
+  return {
+    rotationId: pending.rotationId,
+    mqttPassword: secrets.open(pending.sealed, sealedFor(tenantId, agentId)),
+  };
 }
 
 export interface RotationDeps {
@@ -56,18 +62,18 @@ export interface RotationDeps {
 }
 
 /**
- * Step 3, when the agent acknowledged config revision `revision`: ends a rotation that this
- * revision delivered. Returns whether one ended.
+ * Step 3, when the agent acknowledged holding the new password of rotation `rotationId`: ends
+ * that rotation if it still waits. Returns whether it ended.
  */
 export async function finishRotation(
   deps: RotationDeps,
   tenantId: string,
   agentId: string,
-  revision: number,
+  rotationId: string,
 ): Promise<boolean> {
   const { db, secrets, accounts, log } = deps;
   const pending = await db.withTenant(tenantId, (q) => repo.pendingSecret(q, agentId));
-  if (!pending || pending.revision > revision) return false;
+  if (!pending || pending.rotationId !== rotationId.toLowerCase()) return false;
   if (accounts) {
     const password = secrets.open(pending.sealed, sealedFor(tenantId, agentId));
     try {
@@ -81,7 +87,7 @@ export async function finishRotation(
     }
   }
   const done = await db.withTenant(tenantId, async (q) => {
-    if (!(await repo.completeRotation(q, agentId, revision))) return false;
+    if (!(await repo.completeRotation(q, agentId, pending.rotationId))) return false;
     await repo.insertAgentEvent(q, tenantId, {
       agentId,
       kind: 'agent.credentials-rotated',
@@ -89,6 +95,6 @@ export async function finishRotation(
     });
     return true;
   });
-  if (done) log.info({ tenantId, agentId, revision }, 'agent credentials rotated');
+  if (done) log.info({ tenantId, agentId, rotationId }, 'agent credentials rotated');
   return done;
 }

@@ -171,8 +171,8 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
         description:
           'The hub makes a new password and sends it to the agent with its next config (at once when ' +
           'it is connected, else when it connects). The old password keeps working until the agent ' +
-          'confirms it stored the new one; then only the new one does. Asking again before that ' +
-          'replaces the waiting password. The password itself is never returned. 409 for a revoked agent, ' +
+          'confirms it stored the new one; then only the new one does. One rotation at a time: 409 while ' +
+          'one waits for the agent. The password itself is never returned. 409 for a revoked agent, ' +
           'and when agents log in to an external broker whose logins are kept by hand (`MQTT_URL` with ' +
           '`MQTT_AGENT_AUTH=broker`): change the password there.',
         params: TenantIdParams,
@@ -191,8 +191,12 @@ export const agentRoutes: FastifyPluginAsync = async (app) => {
       const row = await app.db.withTenant(a, async (q) => {
         const rotating = await startRotation(q, app.secrets, a, req.params.id);
         if (!rotating) {
-          if (await repo.getAgent(q, req.params.id)) throw new Errors.CONFLICT('This agent is revoked');
-          throw new Errors.NOT_FOUND('Agent');
+          const agent = await repo.getAgent(q, req.params.id);
+          if (!agent) throw new Errors.NOT_FOUND('Agent');
+          if (agent.revokedAt) throw new Errors.CONFLICT('This agent is revoked');
+          throw new Errors.CONFLICT(
+            'A new password already waits for this agent: it takes it with its next config, when it is connected',
+          );
         }
         await auditRequest(q, req, {
           action: 'agent.rotate-credentials',

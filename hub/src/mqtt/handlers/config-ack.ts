@@ -12,7 +12,7 @@ export function configAckHandler(
 ): InboundHandler<'config-ack'> {
   return async (message, ctx) => {
     const { tenantId, agentId } = ctx;
-    const { revision, ok, error } = message.body;
+    const { revision, ok, error, rotationId } = message.body;
     if (!ok) {
       ctx.log.warn({ revision, reason: error }, 'agent refused its config');
       await deps.db.withTenant(tenantId, (q) =>
@@ -29,8 +29,8 @@ export function configAckHandler(
       ackConfigRevision(q, tenantId, agentId, revision),
     );
     if (acked.found) deps.live?.agentChanged(tenantId, agentId);
-    // The agent stored what this revision carried, a new MQTT password included.
-    if (acked.found) await deps.finishRotation?.(tenantId, agentId, revision);
+    // The agent holds the new MQTT password of this rotation (stored before it acknowledged).
+    if (acked.found && rotationId) await deps.finishRotation?.(tenantId, agentId, rotationId);
     if (acked.raisedTo === null) return;
     ctx.log.warn(
       { revision, raisedTo: acked.raisedTo },

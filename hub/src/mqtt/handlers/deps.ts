@@ -19,6 +19,6 @@ export interface HandlerDeps {
     | undefined;
   /** Pushes an agent's desired state again (e.g. after its revision had to jump). */
   pushConfig?: ((tenantId: string, agentId: string) => Promise<void>) | undefined;
-  /** Ends a credential rotation that the config revision the agent acknowledged delivered. */
-  finishRotation?: ((tenantId: string, agentId: string, revision: number) => Promise<void>) | undefined;
+  /** Ends the credential rotation whose new password the agent acknowledged holding. */
+  finishRotation?: ((tenantId: string, agentId: string, rotationId: string) => Promise<void>) | undefined;
 }
