@@ -177,6 +177,8 @@ describeBrowser('a live job in the dashboard', () => {
     await poll(() => dialog.isVisible()).toBe(true);
     await dialog.getByRole('button', { name: 'Rotate credentials' }).click();
     await poll(() => row.getByText('New password pending').count()).toBe(1);
+    // One rotation at a time: no second one while this one waits.
+    expect(await row.getByRole('button', { name: 'Rotate credentials' }).count()).toBe(0);
     await screenshot(page, 'agents-rotation-pending');
   });
 
@@ -244,6 +246,7 @@ describeBrowser('a live job in the dashboard', () => {
     const row = page.getByRole('row', { name: new RegExp(AGENT_NAME) });
     await poll(() => row.getByText('Online').count(), 30_000).toBe(1);
     await poll(() => row.getByText('New password pending').count(), 30_000).toBe(0);
+    expect(await row.getByRole('button', { name: 'Rotate credentials' }).count()).toBe(1);
     expectNoProblems(problems);
   });
   it('a job sent to an offline agent is cancelled from its page, and the page shows it live', async () => {

@@ -162,13 +162,18 @@ export class DrmAgentsView extends LitElement {
       ? (a: Agent) =>
           a.state === 'revoked'
             ? nothing
-            : html`<drm-confirm-button
-                heading="Give ${a.name} a new password?"
-                message="The hub makes a new MQTT password and sends it to the agent with its next config, at once when it is connected. The old password keeps working until the agent confirms it has the new one."
-                confirm-label="Rotate credentials"
-                @drm-confirm=${() => this.#rotate(a)}
-                >Rotate credentials</drm-confirm-button
-              >
+            : html`${
+                // One rotation at a time: while one waits, the Config column says so instead.
+                a.credentialRotationRequestedAt
+                  ? nothing
+                  : html`<drm-confirm-button
+                      heading="Give ${a.name} a new password?"
+                      message="The hub makes a new MQTT password and sends it to the agent with its next config, at once when it is connected. The old password keeps working until the agent confirms it has the new one. If the old one may have leaked, revoke the agent and enroll it again instead."
+                      confirm-label="Rotate credentials"
+                      @drm-confirm=${() => this.#rotate(a)}
+                      >Rotate credentials</drm-confirm-button
+                    >`
+              }
               <drm-confirm-button
                 danger
                 heading="Revoke ${a.name}?"
