@@ -85,6 +85,14 @@ describeBrowser('dashboard in a browser', () => {
     await poll(() => row.getByRole('cell', { name: 'Demo Customer' }).count()).toBe(1);
     // A device belongs to one tenant: no device filter over all of them.
     expect(await page.getByLabel('Device').count()).toBe(0);
+    // A job made in another of the user's tenants shows up without a reload.
+    const created = await page.request.post(`/api/v1/tenants/${customerTenantId}/jobs`, {
+      data: { kind: 'snmp.get', targets: [server.demo.deviceId], params: { oids: ['1.3.6.1.2.1.1.3.0'] } },
+    });
+    expect(created.status()).toBe(202);
+    const fresh = page.getByRole('row').filter({ hasText: 'sysUpTime.0' });
+    await poll(() => fresh.count(), 10_000).toBe(1);
+    expect(await fresh.getByRole('cell', { name: 'Demo Customer' }).count()).toBe(1);
     await screenshot(page, 'jobs-all-tenants');
     await row.getByRole('link').first().click();
     await page.waitForURL(new RegExp(`/t/${customerTenantId}/jobs/${jobId}$`));

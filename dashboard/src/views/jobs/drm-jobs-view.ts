@@ -44,12 +44,18 @@ export class DrmJobsView extends LitElement {
     task: ([tenantId], signal) => listAllDevices(tenantId, signal),
   });
 
+  /** Counts first pages, so that a "Load more" answer for an earlier list is not appended. */
+  #generation = 0;
+
   readonly #jobs = new Resource(this, {
     args: () =>
       this.tenantId ? [this.tenantId, this.status, this.kind, this.deviceId, this.allTenants] : null,
     task: async ([tenantId, status, kind, deviceId, all], signal) => {
-      const page = await this.#page(tenantId, { status, kind, deviceId, all }, null, signal);
+      // A new first page: pages loaded for the list before it (or still loading) are dropped.
+      this.#generation += 1;
       this._more = [];
+      this._cursor = null;
+      const page = await this.#page(tenantId, { status, kind, deviceId, all }, null, signal);
       this._cursor = page.nextCursor;
       return page.items;
     },
@@ -93,27 +99,35 @@ export class DrmJobsView extends LitElement {
       subscribe: () => {
         const onEvent = (ev: Parameters<Parameters<typeof subscribeTenant>[1]>[0]) => {
           // A job that changed between the list's load and the subscription would show stale.
-          if (ev.type === 'subscribed') void this.#jobs.reload();
+          // Once for all the tenants subscribed at once (each reload reads every listed tenant).
+          if (ev.type === 'subscribed') refreshSoon();
           if (ev.type !== 'job') return;
           // A list being loaded may predate this change: merged now, it would be overwritten.
           if (this.#jobs.loading) {
             refreshSoon();
             return;
           }
-          const jobs = this.#jobs.value;
-          const i = jobs?.findIndex((j) => j.id === ev.job.jobId) ?? -1;
-          if (jobs && i >= 0) {
-            const next = [...jobs];
+          const patch = (list: Job[]): Job[] | null => {
+            const i = list.findIndex((j) => j.id === ev.job.jobId);
+            if (i < 0) return null;
+            const next = [...list];
             next[i] = {
               ...next[i]!,
               status: ev.job.status,
               progress: ev.job.progress,
               finishedAt: ev.job.finishedAt,
             };
-            this.#jobs.value = next;
+            return next;
+          };
+          const first = this.#jobs.value && patch(this.#jobs.value);
+          const more = first ? null : patch(this._more);
+          if (first) {
+            this.#jobs.value = first;
             this.requestUpdate();
+          } else if (more) {
+            this._more = more;
           } else {
-            // A job this page has not listed (new, or beyond it).
+            // A job the list does not hold (new, or beyond the pages loaded).
             refreshSoon();
           }
         };
@@ -154,7 +168,10 @@ export class DrmJobsView extends LitElement {
     this._loadingMore = true;
     try {
       const f = { status: this.status, kind: this.kind, deviceId: this.deviceId, all: this.allTenants };
+      const generation = this.#generation;
       const page = await this.#page(this.tenantId, f, this._cursor);
+      // The list changed meanwhile (another tenant scope, a filter, a reload): not its page.
+      if (generation !== this.#generation) return;
       this._more = [...this._more, ...page.items];
       this._cursor = page.nextCursor;
     } catch (err) {
