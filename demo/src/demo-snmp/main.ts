@@ -63,10 +63,16 @@ export async function main(
 async function run(opts: Options, io: Io): Promise<number> {
   const client = new HubClient(opts.hubUrl);
   const session = await signIn(client, opts);
+  // Ctrl-C while following: the login's session is ended, not left valid until it expires.
+  const interrupted = () => {
+    void session.end().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
   try {
     const found = await findDevice(client, session, opts);
     return await queueAndFollow(client, session, found, opts, io);
   } finally {
+    process.off('SIGINT', interrupted);
     await session.end();
   }
 }

@@ -84,7 +84,12 @@ export function resolveOptions(argv: string[], env: Env): Options | 'help' {
   }
   const v = parsed.values;
   if (v.help) return 'help';
-  if (parsed.positionals.length > 0) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+  // Not echoed: it may be the second half of an unquoted password.
+  if (parsed.positionals.length > 0) {
+    throw new UsageError(
+      `unexpected argument after the options (${parsed.positionals.length} of them); quote a value that has spaces`,
+    );
+  }
   const password = v.password
     ? { value: v.password, source: { kind: 'flag' as const } }
     : env.DRM_DEMO_PASSWORD
@@ -100,7 +105,8 @@ export function resolveOptions(argv: string[], env: Env): Options | 'help' {
     deviceGiven: v.device !== undefined,
     tenantId: tenantOf(v.tenant),
     wait: !v['no-wait'],
-    timeoutMs: timeoutOf(v.timeout) * 1000,
+    // Whole milliseconds: timers and AbortSignal.timeout refuse fractions.
+    timeoutMs: Math.ceil(timeoutOf(v.timeout) * 1000),
   };
 }
 
@@ -115,6 +121,12 @@ function hubUrlOf(flag: string | undefined, env: Env): string {
     url = new URL(text.trim());
   } catch {
     // refused below
+  }
+  if (url && (url.username || url.password)) {
+    // Not repeated back: it holds credentials. They do not go in the address.
+    throw new UsageError(
+      `${from}: the hub's address must not hold a user or password (use --password, DRM_DEMO_PASSWORD or DRM_API_TOKEN)`,
+    );
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash) {
     throw new UsageError(`${from}: '${text}' is not the hub's address (an http:// or https:// URL)`);
