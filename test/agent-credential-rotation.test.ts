@@ -81,6 +81,26 @@ const rotated = (after: string | null) =>
       : undefined;
   });
 
+/** Changes the stopped agent's store directly, as a crash or a restore elsewhere would leave it. */
+function editStore(change: (store: Store) => void): void {
+  const store = Store.open(dataDir);
+  try {
+    change(store);
+  } finally {
+    store.close();
+  }
+}
+
+/** Asks for a rotation of the stopped agent, starts it, and waits for the rotation to end. */
+async function rotateThenStart(): Promise<void> {
+  const previousRotation = (await getAgent()).credentialsRotatedAt as string | null;
+  const res = await call(agent.admin.token, 'POST', `/agents/${agent.agentId}/rotate-credentials`);
+  expect(res.statusCode, res.body).toBe(202);
+  await startAgent();
+  await online();
+  await rotated(previousRotation);
+}
+
 describe('agent credential rotation', () => {
   it('delivers a new password to a connected agent; after its ack only the new one logs in', async () => {
     await startAgent();
@@ -140,19 +160,8 @@ describe('agent credential rotation', () => {
     // brings the password the hub waits for.
     await stopAgent();
     const real = heldPasswords().password;
-    const store = Store.open(dataDir);
-    try {
-      expect(store.identity.takePassword('a-password-the-hub-never-knew')).toBe(true);
-    } finally {
-      store.close();
-    }
-    const previousRotation = (await getAgent()).credentialsRotatedAt as string;
-    expect(
-      (await call(agent.admin.token, 'POST', `/agents/${agent.agentId}/rotate-credentials`)).statusCode,
-    ).toBe(202);
-    await startAgent();
-    await online();
-    await rotated(previousRotation);
+    editStore((store) => expect(store.identity.takePassword('a-password-the-hub-never-knew')).toBe(true));
+    await rotateThenStart();
     const held = heldPasswords();
     expect(held.password).not.toBe(real);
     expect(held.password).not.toBe('a-password-the-hub-never-knew');
@@ -164,21 +173,12 @@ describe('agent credential rotation', () => {
     // it ignores the config that brings the password and acknowledges its own revision. Only
     // the later config (the hub moves past the agent's revision) gets the password stored.
     await stopAgent();
-    const store = Store.open(dataDir);
-    try {
+    editStore((store) => {
       const held = store.desired.revision();
       expect(store.desired.put({ revision: held + 100, devices: [], schedules: [] }).stored).toBe(true);
-    } finally {
-      store.close();
-    }
+    });
     const before = heldPasswords().password;
-    const previousRotation = (await getAgent()).credentialsRotatedAt as string;
-    expect(
-      (await call(agent.admin.token, 'POST', `/agents/${agent.agentId}/rotate-credentials`)).statusCode,
-    ).toBe(202);
-    await startAgent();
-    await online();
-    await rotated(previousRotation);
+    await rotateThenStart();
     expect(heldPasswords()).toMatchObject({ previous: before });
     expect(heldPasswords().password).not.toBe(before);
     // The agent has the password the hub now takes: it logs in with it after a restart.
