@@ -102,7 +102,7 @@ export async function updateAgent(
 export async function revokeAgent(q: Queryable, id: string): Promise<AgentRow | null> {
   const { rows } = await q.query<AgentRow>(
     `UPDATE agents SET revoked_at = now(), pending_secret_hash = NULL, pending_secret = NULL,
-            pending_secret_id = NULL, pending_secret_revision = NULL, rotation_requested_at = NULL
+            pending_secret_id = NULL, rotation_requested_at = NULL
       WHERE id = $1 AND revoked_at IS NULL RETURNING ${COLUMNS}`,
     [id],
   );
@@ -167,8 +167,7 @@ export async function requestRotation(
 ): Promise<AgentRow | null> {
   const { rows } = await q.query<AgentRow>(
     `UPDATE agents SET pending_secret_hash = $2, pending_secret = $3, pending_secret_id = gen_random_uuid(),
-            config_revision = config_revision + 1, pending_secret_revision = config_revision + 1,
-            rotation_requested_at = now()
+            config_revision = config_revision + 1, rotation_requested_at = now()
       WHERE id = $1 AND revoked_at IS NULL AND pending_secret IS NULL RETURNING ${COLUMNS}`,
     [id, secret.hash, secret.sealed],
   );
@@ -195,8 +194,8 @@ export async function pendingSecret(
 export async function completeRotation(q: Queryable, id: string, rotationId: string): Promise<boolean> {
   const { rowCount } = await q.query(
     `UPDATE agents SET secret_hash = pending_secret_hash, pending_secret_hash = NULL,
-            pending_secret = NULL, pending_secret_id = NULL, pending_secret_revision = NULL,
-            rotation_requested_at = NULL, credentials_rotated_at = now()
+            pending_secret = NULL, pending_secret_id = NULL, rotation_requested_at = NULL,
+            credentials_rotated_at = now()
       WHERE id = $1 AND pending_secret_id = $2 AND revoked_at IS NULL`,
     [id, rotationId],
   );
