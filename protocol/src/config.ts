@@ -20,7 +20,7 @@ export type AgentCredentials = z.infer<typeof AgentCredentials>;
  * previous one (no deltas), so a lost message costs nothing once a later one arrives. The agent
  * ignores a revision lower than the one it holds and answers every message with `ConfigAck`.
  * SECRET: `devices` carry credential material, and `credentials` (while a rotation of the
- * agent's own password waits for this revision's acknowledgement) the agent's new password.
+ * agent's own password waits for an acknowledgement that names it) the agent's new password.
  */
 export const ConfigSync = z
   .object({

@@ -153,7 +153,7 @@ export class EmbeddedMqttHub implements MqttHub {
 
   /** Revocation: forget cached credentials, then drop live connections. */
   revoke(tenantId: string, agentId: string): void {
-    this.cache.forget(tenantId, agentId);
+    this.credentialsChanged(tenantId, agentId);
     this.disconnectAgent(tenantId, agentId);
   }
 

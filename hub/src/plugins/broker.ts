@@ -55,15 +55,15 @@ function urlLogin(url: string): { username?: string; password?: string } {
   }
 }
 
+/** Tries to remove a revoked agent's login at the external broker before leaving it to the reconciliation. */
+const REMOVE_ATTEMPTS = 8;
+
 /**
  * MQTT for the hub: aedes embedded (default) or a client of an external broker (`url`).
  * Decorates `app.mqtt`, `app.agentRevoked`, and adds the `broker` readiness check. The broker
  * listens (or the client connects) when the app is ready, so that every inbound handler and
  * connection listener registered by then sees the first messages.
  */
-/** Tries to remove a revoked agent's login at the external broker before leaving it to the reconciliation. */
-const REMOVE_ATTEMPTS = 8;
-
 export const brokerPlugin = fp<BrokerPluginOptions>(
   async (app, opts) => {
     // The app's logger is the pino instance app.ts passed in; InboundContext hands out pino loggers.

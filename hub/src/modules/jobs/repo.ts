@@ -52,10 +52,10 @@ const COLUMNS = `j.id, j.tenant_id AS "tenantId", j.kind, j.params, j.status,
   j.created_at AS "createdAt", j.updated_at AS "updatedAt", j.started_at AS "startedAt",
   j.finished_at AS "finishedAt", j.cancel_requested_at AS "cancelRequestedAt", j.expires_at AS "expiresAt"`;
 
-/** Newest first; the device and agent filters match jobs with at least one such target. */
 /** A job as a list gives it, with its full-precision sort time. */
 export type ListedJob = Listed<JobRow>;
 
+/** Newest first; the device and agent filters match jobs with at least one such target. */
 export async function listJobs(q: Queryable, f: JobFilter): Promise<ListedJob[]> {
   const params: unknown[] = [];
   const where = ['TRUE'];

@@ -43,7 +43,6 @@ export async function insertUser(
   return rows[0]!.id;
 }
 
-/** Whether the user is a member of the tenant (any context: the tenant is named). */
 /**
  * Makes the user a member with `role` unless they are one already (then their role stays);
  * returns the role they hold. Safe against a concurrent join of the same user.
@@ -63,19 +62,6 @@ export async function joinTenant(
     [tenantId, userId],
   );
   return rows[0]!.role;
-}
-
-export async function insertMembership(
-  q: Queryable,
-  tenantId: string,
-  userId: string,
-  role: string,
-): Promise<void> {
-  await q.query('INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, $3)', [
-    tenantId,
-    userId,
-    role,
-  ]);
 }
 
 export async function setRole(q: Queryable, userId: string, role: string): Promise<boolean> {
