@@ -159,6 +159,34 @@ export function rlsContract(engine: DbEngine): void {
       );
     });
 
+    it('a result needs a target of its job, and goes with that target', async () => {
+      // A device of the tenant that the job never had: no target, so no result.
+      const stray = randomUUID();
+      await expectSqlState(
+        db.withTenant(fx.a.tenantId, async (q) => {
+          const device = TENANT_ROWS.devices!(fx.a, stray);
+          await q.query(device.sql, device.params);
+          const result = TENANT_ROWS.job_results!({ ...fx.a, deviceId: stray });
+          await q.query(result.sql, result.params);
+        }),
+        '23503',
+      );
+      // Deleting the device deletes its target, and the target its results.
+      const kept = await inRolledBackOwnerTx(db, async (q) => {
+        const before = await countAll(q, 'job_results', 'tenant_id = $1', [fx.a.tenantId]);
+        await q.query('DELETE FROM devices WHERE tenant_id = $1 AND id = $2', [fx.a.tenantId, fx.a.deviceId]);
+        return { before, after: await countAll(q, 'job_results', 'tenant_id = $1', [fx.a.tenantId]) };
+      });
+      expect(kept.before).toBeGreaterThan(0);
+      expect(kept.after).toBe(0);
+      // So does deleting the job.
+      const afterJob = await inRolledBackOwnerTx(db, async (q) => {
+        await q.query('DELETE FROM jobs WHERE tenant_id = $1 AND id = $2', [fx.a.tenantId, fx.a.jobId]);
+        return countAll(q, 'job_results', 'tenant_id = $1', [fx.a.tenantId]);
+      });
+      expect(afterJob).toBe(0);
+    });
+
     it('users: password_hash is out of reach of drm_app; it sees members of the tenant and itself', async () => {
       const ctx = { tenantId: fx.a.tenantId, userId: fx.a.userId };
       await expectSqlState(

@@ -112,9 +112,10 @@ export async function recomputeJobStatus(
   tenantId: string,
   jobId: string,
 ): Promise<JobAggregate | null> {
-  // NO KEY UPDATE, not UPDATE: rows referencing the job (job_results) hold KEY SHARE on it from
-  // their foreign key check, which FOR UPDATE waits for; two result batches of one job would
-  // then each wait for the other. NO KEY UPDATE still serialises recomputes of the job.
+  // NO KEY UPDATE, not UPDATE: a transaction inserting rows that reference the job holds KEY
+  // SHARE on it from their foreign key checks, which FOR UPDATE would wait for (result batches
+  // of one job deadlocked that way while job_results referenced jobs). NO KEY UPDATE still
+  // serialises recomputes of the job.
   const { rows: jobs } = await q.query<{ status: JobStatus; done: number; total: number }>(
     `SELECT status, done_targets AS done, total_targets AS total
        FROM jobs WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE`,
