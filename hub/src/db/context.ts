@@ -43,6 +43,25 @@ export function scopePreamble(scope: Scope): { sql: string; params: string[] } |
   }
 }
 
+/**
+ * `BEGIN` and the scope's preamble as one simple-protocol string, for a client that can send
+ * both in one round trip (every transaction of the hub on PostgreSQL opens this way). The
+ * values go in as literals, so each is checked again here: the role is one of ours and the
+ * ids are UUIDs, which hold no quote.
+ */
+export function beginWithScope(scope: Scope): string {
+  const preamble = scopePreamble(scope);
+  if (!preamble) return 'BEGIN';
+  const [role, tenantId, userId] = preamble.params as [string, string, string];
+  if (role !== 'drm_app' && role !== 'drm_system') throw new Error(`unexpected role ${role}`);
+  if (tenantId !== '' && !isUuid(tenantId)) throw new InvalidContextError('tenantId', tenantId);
+  if (userId !== '' && !isUuid(userId)) throw new InvalidContextError('userId', userId);
+  return (
+    `BEGIN; SELECT set_config('role', '${role}', true), set_config('app.tenant_id', '${tenantId}', true), ` +
+    `set_config('app.user_id', '${userId}', true)`
+  );
+}
+
 interface ActiveTransaction {
   open: boolean;
 }

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
-import { assertNotNested, runMarked, type Scope, scopePreamble, tenantScope } from './context.js';
+import { assertNotNested, beginWithScope, runMarked, type Scope, tenantScope } from './context.js';
 import { identity, OID, parseBytea, parseInt8 } from './type-parsers.js';
 import type { Db, OwnerQueryable, QueryResult, TenantContext } from './types.js';
 
@@ -77,9 +77,7 @@ export function createPgDb(opts: PgDbOptions): Db {
     const client = await pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      const preamble = scopePreamble(scope);
-      if (preamble) await client.query(preamble.sql, preamble.params);
+      await client.query(beginWithScope(scope));
       const result = await runMarked(() => fn(queryable(client)));
       await client.query('COMMIT');
       return result;
