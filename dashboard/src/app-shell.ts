@@ -19,6 +19,21 @@ import './views/login/drm-login-view.js';
 
 const LAST_TENANT = 'drm.lastTenant';
 const TOAST_MS = 6000;
+/**
+ * How often the tenants and roles of the session are read again while the page is visible, and
+ * the least time between two reads when it becomes visible again: a role given or taken in
+ * another tab or by another admin shows without logging in again.
+ */
+const SESSION_REFRESH_MS = 60_000;
+const SESSION_REFRESH_MIN_MS = 5_000;
+
+/** Same tenants with the same names and roles. */
+function sameMemberships(a: readonly TenantMembership[], b: readonly TenantMembership[]): boolean {
+  if (a.length !== b.length) return false;
+  const key = (t: TenantMembership) => `${t.id}|${t.role}|${t.name}|${t.kind}`;
+  const keys = new Set(a.map(key));
+  return b.every((t) => keys.has(key(t)));
+}
 
 const NAV = [
   ['overview', 'Overview'],
@@ -54,6 +69,10 @@ export class DrmApp extends LitElement {
   #toastId = 0;
   #cleanups: (() => void)[] = [];
   #focusAfterRender = false;
+  #sessionReadAt = 0;
+  #refreshing: Promise<void> | null = null;
+  /** Tenant ids a route named that the session did not hold, already looked for once. */
+  readonly #soughtTenants = new Set<string>();
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -62,9 +81,22 @@ export class DrmApp extends LitElement {
     window.addEventListener(NAVIGATE_EVENT, onNavigate);
     this.addEventListener('click', this.#interceptLinks);
     this.addEventListener(TOAST_EVENT, this.#onToast as EventListener);
+    const onVisible = () => {
+      if (
+        document.visibilityState === 'visible' &&
+        Date.now() - this.#sessionReadAt >= SESSION_REFRESH_MIN_MS
+      )
+        void this.#refreshSession();
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    const timer = setInterval(() => {
+      if (document.visibilityState === 'visible') void this.#refreshSession();
+    }, SESSION_REFRESH_MS);
     this.#cleanups.push(
       () => window.removeEventListener('popstate', onNavigate),
       () => window.removeEventListener(NAVIGATE_EVENT, onNavigate),
+      () => document.removeEventListener('visibilitychange', onVisible),
+      () => clearInterval(timer),
       onUnauthenticated(() => this.#sessionEnded()),
       onLiveStatus((s) => {
         this._live = s;
@@ -87,8 +119,46 @@ export class DrmApp extends LitElement {
     }
   }
 
+  /**
+   * Reads the session again and takes its tenants and roles when they changed: a tenant
+   * gained shows in the switcher, a role changed applies to the page shown, and a tenant lost
+   * takes the person off its pages. An ended session is handled where every request's 401 is.
+   */
+  #refreshSession(): Promise<void> {
+    this.#refreshing ??= (async () => {
+      try {
+        const before = this._session;
+        if (!before) return;
+        const fresh = await getSession();
+        this.#sessionReadAt = Date.now();
+        // Logged out, or signed in as someone else, while the request was out.
+        if (this._session !== before || fresh.user.id !== before.user.id) return;
+        if (sameMemberships(before.tenants, fresh.tenants)) return;
+        const shown = this.#tenant();
+        this._session = fresh;
+        const now = shown && fresh.tenants.find((t) => t.id === shown.id);
+        if (shown && !now) {
+          this.#toast({ kind: 'info', text: `You no longer have a role in ${shown.name}.` });
+          navigate('/', { replace: true });
+          return;
+        }
+        if (shown && now && now.role !== shown.role) {
+          this.#toast({ kind: 'info', text: `Your role in ${now.name} is now ${now.role}.` });
+        }
+        this.#routeChanged();
+      } catch {
+        // The hub is unreachable for now: the next read tries again. A 401 ends the session
+        // through onUnauthenticated.
+      } finally {
+        this.#refreshing = null;
+      }
+    })();
+    return this.#refreshing;
+  }
+
   #signedIn(session: Session): void {
     this._session = session;
+    this.#sessionReadAt = Date.now();
     if (this._route.name === 'login') navigate(this._route.next ?? '/', { replace: true });
     else this.#routeChanged();
   }
@@ -140,6 +210,11 @@ export class DrmApp extends LitElement {
     this._route = route;
     const tenant = this.#tenant();
     if (tenant) localStorage.setItem(LAST_TENANT, tenant.id);
+    // A link into a tenant this session does not list (a role given since sign-in): look once.
+    if (session && !tenant && 'tenantId' in route && !this.#soughtTenants.has(route.tenantId)) {
+      this.#soughtTenants.add(route.tenantId);
+      void this.#refreshSession();
+    }
     this.#context.value =
       session && tenant ? { user: session.user, tenants: session.tenants, tenant, role: tenant.role } : null;
   }

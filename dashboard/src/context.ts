@@ -32,7 +32,8 @@ class ContextRequestEvent extends Event {
 /** Answers context requests from the host's subtree and pushes new values to subscribers. */
 export class AppContextProvider implements ReactiveController {
   readonly #host: ReactiveControllerHost & HTMLElement;
-  readonly #subscribers = new Set<Callback>();
+  /** Each subscriber with the one function that ends its subscription (the same at every push). */
+  readonly #subscribers = new Map<Callback, () => void>();
   #value: AppContext | null = null;
 
   constructor(host: ReactiveControllerHost & HTMLElement) {
@@ -50,15 +51,19 @@ export class AppContextProvider implements ReactiveController {
 
   set value(value: AppContext | null) {
     this.#value = value;
-    if (value) for (const cb of this.#subscribers) cb(value, () => this.#subscribers.delete(cb));
+    if (value) for (const [cb, unsubscribe] of [...this.#subscribers]) cb(value, unsubscribe);
   }
 
   #onRequest = (ev: Event) => {
     if (!(ev instanceof ContextRequestEvent) || ev.context !== APP_CONTEXT) return;
     ev.stopPropagation();
     const { callback, subscribe } = ev;
-    if (subscribe) this.#subscribers.add(callback);
-    if (this.#value) callback(this.#value, () => this.#subscribers.delete(callback));
+    let unsubscribe = this.#subscribers.get(callback);
+    if (!unsubscribe) {
+      unsubscribe = () => this.#subscribers.delete(callback);
+      if (subscribe) this.#subscribers.set(callback, unsubscribe);
+    }
+    if (this.#value) callback(this.#value, unsubscribe);
   };
 }
 

@@ -240,6 +240,71 @@ describeBrowser('dashboard in a browser', () => {
     expectNoProblems(problems);
   });
 
+  it('a role given, changed or taken after sign-in applies without logging in again', async () => {
+    const { page, problems } = await newPage();
+    // Tenants of its own, so that its role changes stay out of the demo tenant's audit log.
+    const parentId = server.demo.mspTenantId;
+    const branch = await server.hub.tenant('Branch Office', { kind: 'customer', parentId });
+    const second = await server.hub.tenant('Second Branch', { kind: 'customer', parentId });
+    const member = await server.hub.user({ [branch]: 'viewer' });
+    const admin = await server.hub.user({ [branch]: 'admin' });
+    await logIn(page, member.email, member.password);
+    await page.goto(`/t/${branch}/jobs`);
+    await poll(() => page.getByRole('heading', { name: 'Jobs', level: 1 }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'New job' }).count()).toBe(0);
+    expect(await page.getByLabel('Tenant').count()).toBe(0);
+    const fromWithin = (url: string) =>
+      page.evaluate((to) => {
+        history.pushState(null, '', to);
+        window.dispatchEvent(new PopStateEvent('popstate'));
+      }, url);
+    const visibleAgain = async () => {
+      // The session is read again at most every few seconds when the page comes back into view.
+      await page.waitForTimeout(5_500);
+      await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+    };
+
+    // Given a role in a second tenant: a link into it works from within the page.
+    await server.hub.db.asOwner((q) =>
+      q.query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'operator')", [
+        second,
+        member.id,
+      ]),
+    );
+    await fromWithin(`/t/${second}/jobs`);
+    await poll(() => page.getByRole('link', { name: 'New job' }).count()).toBe(1);
+    await poll(() => page.getByLabel('Tenant').count()).toBe(1);
+
+    // Made operator in the first: its pages offer what an operator may do.
+    await fromWithin(`/t/${branch}/jobs`);
+    await poll(() => page.getByRole('heading', { name: 'Jobs', level: 1 }).count()).toBe(1);
+    const promoted = await server.hub.call(
+      admin.token,
+      'PATCH',
+      `/api/v1/tenants/${branch}/users/${member.id}`,
+      {
+        role: 'operator',
+      },
+    );
+    expect(promoted.statusCode).toBe(200);
+    await visibleAgain();
+    await poll(() => page.getByText('Your role in Branch Office is now operator.').count()).toBe(1);
+    await poll(() => page.getByRole('link', { name: 'New job' }).count()).toBe(1);
+
+    // Removed from the first: taken off its pages, to the tenant still held.
+    const removed = await server.hub.call(
+      admin.token,
+      'DELETE',
+      `/api/v1/tenants/${branch}/users/${member.id}`,
+    );
+    expect(removed.statusCode).toBe(204);
+    await visibleAgain();
+    await poll(() => page.getByText('You no longer have a role in Branch Office.').count()).toBe(1);
+    await page.waitForURL(new RegExp(`/t/${second}/overview$`));
+    expect(await page.getByLabel('Tenant').count()).toBe(0);
+    expectNoProblems(problems);
+  });
+
   it('logging out ends the session: the API no longer answers, and pages ask to log in', async () => {
     const { page, problems } = await newPage();
     await logIn(page, DEMO_EMAIL, DEMO_PASSWORD);
