@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { LIVE_MAX_TOPICS } from '@drm/protocol';
 import type { TestUser } from '../../hub/test/helpers/hub.js';
 import {
   describeBrowser,
@@ -97,6 +98,41 @@ describeBrowser('dashboard in a browser', () => {
     await row.getByRole('link').first().click();
     await page.waitForURL(new RegExp(`/t/${customerTenantId}/jobs/${jobId}$`));
     await poll(() => page.getByRole('cell', { name: 'sysDescr.0' }).count()).toBe(1);
+    expectNoProblems(problems);
+  });
+
+  it('a user of more tenants than one page can follow live is told the list of all of them reloads instead', async () => {
+    const { page, problems } = await newPage();
+    const user = await server.hub.user({});
+    const count = LIVE_MAX_TOPICS + 5;
+    const first = await server.hub.db.asOwner(async (q) => {
+      const { rows } = await q.query<{ id: string }>(
+        `INSERT INTO tenants (id, name, kind, parent_id)
+         SELECT gen_random_uuid(), 'Bulk customer ' || lpad(i::text, 3, '0'), 'customer', $1
+           FROM generate_series(1, $2::int) AS i
+         RETURNING id`,
+        [server.demo.mspTenantId, count],
+      );
+      for (const { id } of rows) {
+        await q.query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'viewer')", [
+          id,
+          user.id,
+        ]);
+      }
+      return rows[0]!.id;
+    });
+    await logIn(page, user.email, user.password);
+    await page.goto(`/t/${first}/jobs`);
+    await poll(() => page.getByText('No jobs yet.').count()).toBe(1);
+    // One tenant is followed live without a word.
+    expect(await page.getByText('Too many tenants to follow live', { exact: false }).count()).toBe(0);
+    await page.getByLabel('Jobs of').selectOption('all');
+    await page.waitForURL(/\?tenants=all$/);
+    await poll(() => page.getByText('Too many tenants to follow live', { exact: false }).count()).toBe(1);
+    await poll(() => page.getByText('No jobs yet.').count()).toBe(1);
+    // Back to one tenant: live again, and the notice goes.
+    await page.getByLabel('Jobs of').selectOption('');
+    await poll(() => page.getByText('Too many tenants to follow live', { exact: false }).count()).toBe(0);
     expectNoProblems(problems);
   });
 

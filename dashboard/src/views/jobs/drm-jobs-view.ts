@@ -18,6 +18,8 @@ import '../shared/drm-job-list.js';
 import { filterSelect } from '../../lib/filter-select.js';
 
 const PAGE = 50;
+/** How often a list that cannot be followed live (too many tenants for one page) reloads. */
+const RELOAD_WHEN_NOT_LIVE_MS = 30_000;
 
 /**
  * Jobs, newest first, filtered by status, kind and device; statuses update live. A user with
@@ -36,6 +38,8 @@ export class DrmJobsView extends LitElement {
   @state() private _more: Job[] = [];
   @state() private _cursor: string | null = null;
   @state() private _loadingMore = false;
+  /** Some listed tenant could not be followed live: the list reloads on a timer instead. */
+  @state() private _notLive = false;
   readonly #ctx = new AppContextConsumer(this);
 
   readonly #devices = new Resource(this, {
@@ -97,7 +101,19 @@ export class DrmJobsView extends LitElement {
     new LiveController(this, {
       key: () => this.#listedTenants().join(',') || null,
       subscribe: () => {
+        let fallback: ReturnType<typeof setInterval> | undefined;
         const onEvent = (ev: Parameters<Parameters<typeof subscribeTenant>[1]>[0]) => {
+          // Past the live topics one page may hold (an MSP user with hundreds of tenants), the
+          // list would go stale without a word: say so, and reload it on a timer instead.
+          if (ev.type === 'error') {
+            if (ev.code === 'too_many_topics' && fallback === undefined) {
+              fallback = setInterval(() => void this.#jobs.reload(), RELOAD_WHEN_NOT_LIVE_MS);
+              queueMicrotask(() => {
+                this._notLive = true;
+              });
+            }
+            return;
+          }
           // A job that changed between the list's load and the subscription would show stale.
           // Once for all the tenants subscribed at once (each reload reads every listed tenant).
           if (ev.type === 'subscribed') refreshSoon();
@@ -135,6 +151,11 @@ export class DrmJobsView extends LitElement {
         return () => {
           clearTimeout(refresh);
           refresh = undefined;
+          clearInterval(fallback);
+          // After this update, and before any notice of the subscription that follows.
+          queueMicrotask(() => {
+            this._notLive = false;
+          });
           for (const off of offs) off();
         };
       },
@@ -248,6 +269,14 @@ export class DrmJobsView extends LitElement {
               )
         }
       </form>
+      ${
+        this._notLive
+          ? html`<p class="muted" role="status">
+            Too many tenants to follow live on one page: this list reloads every
+            ${RELOAD_WHEN_NOT_LIVE_MS / 1000} seconds.
+          </p>`
+          : nothing
+      }
       <drm-error-panel .error=${this.#jobs.error} retry @drm-retry=${() => this.#jobs.reload()}></drm-error-panel>
       ${
         jobs === null
