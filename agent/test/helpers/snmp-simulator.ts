@@ -55,6 +55,50 @@ export const SIM_USER = {
   privKey: 'sim-priv-pass',
 } as const;
 
+/** A v3 user of the simulator: one per security level and per auth and priv protocol. */
+export interface SimUser {
+  name: string;
+  securityLevel: 'noAuthNoPriv' | 'authNoPriv' | 'authPriv';
+  authProtocol?: 'md5' | 'sha' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
+  authKey?: string;
+  privProtocol?: 'des' | 'aes' | 'aes256b' | 'aes256r';
+  privKey?: string;
+}
+
+const AUTH_PROTOCOLS = ['md5', 'sha', 'sha224', 'sha256', 'sha384', 'sha512'] as const;
+const PRIV_PROTOCOLS = ['des', 'aes', 'aes256b', 'aes256r'] as const;
+
+/**
+ * Every auth protocol with AES, every other priv protocol with SHA-1 and with SHA-512 (so each
+ * key extension meets a hash both shorter and longer than its key), and the two lower levels.
+ */
+export const SIM_USERS: readonly SimUser[] = [
+  ...AUTH_PROTOCOLS.map(
+    (auth): SimUser => ({
+      name: `sim-${auth}-aes`,
+      securityLevel: 'authPriv',
+      authProtocol: auth,
+      authKey: `auth-${auth}-pass`,
+      privProtocol: 'aes',
+      privKey: `priv-${auth}-pass`,
+    }),
+  ),
+  ...PRIV_PROTOCOLS.filter((priv) => priv !== 'aes').flatMap((priv) =>
+    (['sha', 'sha512'] as const).map(
+      (auth): SimUser => ({
+        name: `sim-${auth}-${priv}`,
+        securityLevel: 'authPriv',
+        authProtocol: auth,
+        authKey: `auth-${auth}-${priv}-pass`,
+        privProtocol: priv,
+        privKey: `priv-${auth}-${priv}-pass`,
+      }),
+    ),
+  ),
+  { name: 'sim-auth-only', securityLevel: 'authNoPriv', authProtocol: 'md5', authKey: 'auth-only-pass' },
+  { name: 'sim-no-auth', securityLevel: 'noAuthNoPriv' },
+];
+
 export interface SnmpSimulator {
   host: '127.0.0.1';
   port: number;
@@ -208,10 +252,19 @@ export async function startSnmpSimulator(opts: SimulatorOptions = {}): Promise<S
     privProtocol: snmp.PrivProtocols[SIM_USER.privProtocol],
     privKey: SIM_USER.privKey,
   });
+  for (const u of SIM_USERS) {
+    authorizer.addUser({
+      name: u.name,
+      level: snmp.SecurityLevel[u.securityLevel],
+      ...(u.authProtocol ? { authProtocol: snmp.AuthProtocols[u.authProtocol], authKey: u.authKey } : {}),
+      ...(u.privProtocol ? { privProtocol: snmp.PrivProtocols[u.privProtocol], privKey: u.privKey } : {}),
+    });
+  }
   const acm = authorizer.getAccessControlModel();
   acm.setCommunityAccess('public', snmp.AccessLevel.ReadOnly);
   acm.setCommunityAccess('private', snmp.AccessLevel.ReadWrite);
   acm.setUserAccess(SIM_USER.name, snmp.AccessLevel.ReadWrite);
+  for (const u of SIM_USERS) acm.setUserAccess(u.name, snmp.AccessLevel.ReadOnly);
 
   const mib = agent.getMib() as SimMib;
   loadStandardMibs(mib);

@@ -68,6 +68,11 @@ export interface SnmpdInstance {
   /** Environment for the C tools: no MIBs, and the instance's persistent directory. */
   env: NodeJS.ProcessEnv;
   tools: SnmpTools;
+  /**
+   * Stops snmpd and starts it again on the same port and persistent directory: the engine ID
+   * stays and snmpEngineBoots counts one up, as after a device reboots.
+   */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -172,14 +177,27 @@ async function startOnce(tools: SnmpTools, dir: string, users: SnmpdUser[]): Pro
   await writeFile(conf, config(port, users));
   const env = { ...process.env, MIBS: '', SNMP_PERSISTENT_DIR: join(dir, 'persist') };
   const args = ['-f', '-C', '-c', conf, '-Lf', log, '-p', join(dir, 'snmpd.pid'), '-r'];
-  const child = spawn(tools.snmpd, args, { env, stdio: 'ignore' });
-  const deadline = Date.now() + 10_000;
-  while (Date.now() < deadline && child.exitCode === null) {
-    if (await answers(port)) {
-      return { host: '127.0.0.1', port, users, env, tools, stop: () => stopChild(child) };
+  const launch = async (): Promise<ChildProcess | undefined> => {
+    const child = spawn(tools.snmpd, args, { env, stdio: 'ignore' });
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && child.exitCode === null) {
+      if (await answers(port)) return child;
     }
+    await stopChild(child);
+    return undefined;
+  };
+  let child = await launch();
+  if (child) {
+    const restart = async () => {
+      if (child) await stopChild(child);
+      child = await launch();
+      if (!child) throw new Error(`snmpd did not come back on udp:127.0.0.1:${port}`);
+    };
+    const stop = async () => {
+      if (child) await stopChild(child);
+    };
+    return { host: '127.0.0.1', port, users, env, tools, restart, stop };
   }
-  await stopChild(child);
   let text = '';
   try {
     text = readFileSync(log, 'utf8');

@@ -6,6 +6,8 @@ import type { SetVarbind, SnmpAccess, Varbind } from '@drm/protocol';
 import { type ErrorContext, resultError, SnmpError, toResultError } from './errors.js';
 import { fromRawVarbind, type RawVarbind, toRawVarbind } from './varbinds.js';
 import { type WalkPaging, type WalkProgress, type WalkResult, walkSubtree } from './walk.js';
+import { WireVarbind } from './wire/varbinds.js';
+import { type PageHandlers, WireSession, type WireStats } from './wire/wire-session.js';
 
 /** One device as the driver reaches it: the address from `DeviceAccess` and its SNMP access. */
 export interface SnmpTarget {
@@ -36,6 +38,8 @@ export interface SessionWalkOptions extends RequestOptions {
 
 type Callback<T> = (error: Error | null, result?: T) => void;
 type BulkResult = (RawVarbind | RawVarbind[])[];
+/** A walk page's entry: read by our own message layer, or already converted after net-snmp read it. */
+type WalkEntry = WireVarbind | Varbind;
 
 /** net-snmp internals this wrapper reaches into (not in @types/net-snmp). */
 interface SessionInternals {
@@ -142,6 +146,8 @@ export class SnmpSession {
   /** `host:port`, for messages; never the credentials. */
   readonly label: string;
   readonly #raw: snmp.Session;
+  /** Our own message layer for walk pages, opened by the first walk. */
+  #wire: WireSession | undefined;
   #closed = false;
   #internalError: unknown;
 
@@ -163,6 +169,11 @@ export class SnmpSession {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** How the walks of this session were paged: by our own message layer, or by net-snmp. */
+  get walkStats(): Readonly<WireStats> {
+    return this.#wire?.stats ?? { pages: 0, fallbacks: 0, dropped: 0, resyncs: 0 };
   }
 
   get(oids: readonly string[], opts?: RequestOptions): Promise<Varbind[]> {
@@ -202,16 +213,17 @@ export class SnmpSession {
    */
   walk(oid: string, opts: SessionWalkOptions): Promise<WalkResult> {
     const v1 = this.target.access.version === '1';
-    const bulk = opts.method === 'bulk' && !v1;
-    const paging: WalkPaging<RawVarbind> = {
-      page: (from, signal) =>
-        bulk
-          ? this.#getBulkRaw([from], 0, opts.maxRepetitions, { signal })
-          : this.#request<RawVarbind[]>([from], { signal }, (cb) => this.#raw.getNext([from], cb)),
-      oidOf: (vb) => vb.oid,
-      isException: (vb) => snmp.isVarbindError(vb as snmp.Varbind),
-      convert: (vbs) => {
-        const page = vbs.map(fromRawVarbind);
+    const method = opts.method === 'bulk' && !v1 ? 'bulk' : 'next';
+    const wire = this.#wireSession();
+    const handlers = this.#pageHandlers();
+    const { maxRepetitions } = opts;
+    const paging: WalkPaging<WalkEntry> = {
+      page: (from, signal) => wire.page({ method, oid: from, maxRepetitions }, signal, handlers),
+      oidOf: (entry) => (entry instanceof WireVarbind ? entry.oid() : entry.oid),
+      isException: (entry) =>
+        entry instanceof WireVarbind ? entry.isException() : entry.error !== undefined,
+      convert: (entries) => {
+        const page = entries.map((entry) => (entry instanceof WireVarbind ? entry.toVarbind() : entry));
         if (opts.names) {
           for (const vb of page) {
             const name = opts.names(vb.oid);
@@ -236,6 +248,7 @@ export class SnmpSession {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#wire?.close();
     try {
       this.#raw.close();
     } catch {
@@ -261,6 +274,40 @@ export class SnmpSession {
     ).then(flattenBulk);
   }
 
+  /**
+   * How the pages of one walk end when our own message layer does not answer them: net-snmp
+   * reads the page instead, and failures become `SnmpError`s as net-snmp's would. Made once
+   * per walk, so a page costs no closures of its own.
+   */
+  #pageHandlers(): PageHandlers<Varbind[]> {
+    const ctx: ErrorContext = { target: this.label, attempts: this.timing.retries + 1 };
+    return {
+      fallback: (page, signal) =>
+        (page.method === 'bulk'
+          ? this.#getBulkRaw([page.oid], 0, page.maxRepetitions, { signal })
+          : this.#request<RawVarbind[]>([page.oid], { signal }, (cb) => this.#raw.getNext([page.oid], cb))
+        ).then((vbs) => vbs.map(fromRawVarbind)),
+      cancelled: () => new SnmpError(resultError('cancelled', `${this.label}: request aborted`)),
+      failed: (err, keysSuspect) => this.#toError(err, ctx, keysSuspect),
+    };
+  }
+
+  #wireSession(): WireSession {
+    if (!this.#wire) {
+      this.#wire = new WireSession({
+        host: this.target.host,
+        access: this.target.access,
+        timeoutMs: this.timing.timeoutMs,
+        retries: this.timing.retries,
+        lookup: literalLookup,
+        onDrop: (reason) => {
+          this.#internalError = reason;
+        },
+      });
+    }
+    return this.#wire;
+  }
+
   #discovered(): boolean {
     return (this.#raw as unknown as SessionInternals).msgSecurityParameters != null;
   }
@@ -270,9 +317,9 @@ export class SnmpSession {
    * was: the engine is there and drops what it cannot authenticate or decrypt. RFC 3414 section
    * 3.2 asks for a usmStats report instead, but not every agent sends one (net-snmp's does not).
    */
-  #toError(err: unknown, ctx: ErrorContext, cold: boolean): SnmpError {
+  #toError(err: unknown, ctx: ErrorContext, keysSuspect: boolean): SnmpError {
     let result = toResultError(err, ctx);
-    if (cold && result.code === 'timeout' && this.#discovered()) {
+    if (keysSuspect && result.code === 'timeout') {
       result = resultError(
         'auth',
         `${this.label}: SNMPv3 engine answered discovery but not the authenticated request after ` +
@@ -316,12 +363,12 @@ export class SnmpSession {
       try {
         start((error, result) => {
           settle();
-          if (error) reject(this.#toError(error, ctx, cold));
+          if (error) reject(this.#toError(error, ctx, cold && this.#discovered()));
           else resolve(result as T);
         });
       } catch (err) {
         settle();
-        reject(this.#toError(err, ctx, cold));
+        reject(this.#toError(err, ctx, cold && this.#discovered()));
       }
     });
   }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JobSpec, type SnmpAccess, Varbind } from '@drm/protocol';
 import { runSnmpJob, type SnmpJobSpec, type SnmpTargetResult } from '../../../src/drivers/snmp/driver.js';
+import { SnmpSession } from '../../../src/drivers/snmp/session.js';
 import { SessionPool } from '../../../src/drivers/snmp/session-pool.js';
 import {
   driverCanonicalValue,
@@ -53,11 +54,9 @@ function v3Access(snmpd: SnmpdInstance, user: SnmpdUser, extra: Partial<V3Access
 }
 
 /** The C tool's full-tree walk, without its closing "No more variables…" line. */
-async function toolWalk(snmpd: SnmpdInstance): Promise<ToolVarbind[]> {
+async function toolWalk(snmpd: SnmpdInstance, auth = ['-v2c', '-c', 'public']): Promise<ToolVarbind[]> {
   const out = await runSnmpTool(snmpd, 'snmpbulkwalk', [
-    '-v2c',
-    '-c',
-    'public',
+    ...auth,
     '-On',
     '-Cr25',
     `127.0.0.1:${snmpd.port}`,
@@ -65,6 +64,15 @@ async function toolWalk(snmpd: SnmpdInstance): Promise<ToolVarbind[]> {
   ]);
   return parseToolOutput(out).filter((v) => v.type !== 'exception');
 }
+
+/** The C tools' options for a user at authPriv. */
+const toolAuth = (u: SnmpdUser) =>
+  ['-v3', '-l', 'authPriv', '-u', u.name, '-a', u.netSnmpAuth, '-A', u.authKey].concat([
+    '-x',
+    u.netSnmpPriv,
+    '-X',
+    u.privKey,
+  ]);
 
 const sameOids = (a: { oid: string }[], b: { oid: string }[]) =>
   a.length === b.length && a.every((v, i) => v.oid === b[i]?.oid);
@@ -171,6 +179,61 @@ describe.skipIf(!probe.ok)(
       expect(varbinds.every((vb) => Varbind.safeParse(vb).success)).toBe(true);
     });
 
+    it.for([
+      ['SHA/AES', SNMPD_SHA_USER],
+      ['SHA-256/AES-256', SNMPD_SHA256_USER],
+    ] as const)('walks the full tree over v3 authPriv (%s) as snmpbulkwalk does', async ([, user], ctx) => {
+      if (!snmpd.users.includes(user)) ctx.skip('this snmpd build has no SHA-256/AES-256');
+      const session = new SnmpSession(
+        { host: snmpd.host, access: v3Access(snmpd, user) },
+        { timeoutMs: 2000, retries: 1 },
+      );
+      try {
+        let before: ToolVarbind[] = [];
+        let ours: Awaited<ReturnType<SnmpSession['walk']>> | undefined;
+        let after: ToolVarbind[] = [];
+        for (let attempt = 0; attempt < 3; attempt++) {
+          before = await toolWalk(snmpd, toolAuth(user));
+          ours = await session.walk('1.3.6.1', {
+            method: 'bulk',
+            maxRepetitions: 25,
+            maxVarbinds: 1_000_000,
+          });
+          after = await toolWalk(snmpd, toolAuth(user));
+          if (sameOids(before, after)) break;
+        }
+        expect(ours?.stop).toBe('end');
+        expect(before.length).toBeGreaterThan(500);
+        expect(ours?.varbinds.map((vb) => vb.oid)).toEqual(before.map((v) => v.oid));
+        expect(ours?.varbinds.map((vb) => vb.type)).toEqual(before.map(toolType));
+        // Every page read by the own message layer, none left to net-snmp.
+        expect(session.walkStats.fallbacks).toBe(0);
+        expect(session.walkStats.pages).toBeGreaterThan(20);
+      } finally {
+        session.close();
+      }
+    });
+
+    it.each([
+      ['a wrong authKey', { authKey: 'not-the-auth-key' }],
+      ['a wrong privKey', { privKey: 'not-the-priv-key' }],
+      ['an unknown user', { username: 'intruder' }],
+    ])('reports a v3 walk with %s as auth', async (_name, extra) => {
+      const access = v3Access(snmpd, SNMPD_SHA_USER, { ...extra });
+      const session = new SnmpSession({ host: snmpd.host, access }, { timeoutMs: 500, retries: 0 });
+      try {
+        const result = await session.walk('1.3.6.1.2.1.1', {
+          method: 'bulk',
+          maxRepetitions: 10,
+          maxVarbinds: 100,
+        });
+        expect(result).toMatchObject({ stop: 'error', error: { code: 'auth' } });
+        expect(session.walkStats.fallbacks).toBe(0);
+      } finally {
+        session.close();
+      }
+    });
+
     it('logs how much faster a warm v3 session walks than a cold one', async () => {
       const access = v3Access(snmpd, SNMPD_SHA_USER, { maxRepetitions: 25 });
       const walk = job('snmp.walk', { oid: '1.3.6.1.2.1.2' });
@@ -198,6 +261,35 @@ describe.skipIf(!probe.ok)(
           `(median of 5, ${(median(cold) / median(warm)).toFixed(2)}x)`,
       );
       // Timing on a shared machine is a figure to read, not a pass/fail condition.
+    });
+
+    // Last: it restarts the shared snmpd, after which warm sessions of the pool are stale.
+    it('re-synchronises engine time when the engine reboots between walks (notInTimeWindow)', async () => {
+      const session = new SnmpSession(
+        { host: snmpd.host, access: v3Access(snmpd, SNMPD_SHA_USER) },
+        { timeoutMs: 1000, retries: 1 },
+      );
+      try {
+        const first = await session.walk('1.3.6.1.2.1.1', {
+          method: 'bulk',
+          maxRepetitions: 10,
+          maxVarbinds: 100,
+        });
+        expect(first.stop).toBe('end');
+        // snmpEngineBoots counts one up and snmpEngineTime starts again: our notion is stale,
+        // and snmpd answers the next request with a usmStatsNotInTimeWindows report.
+        await snmpd.restart();
+        const second = await session.walk('1.3.6.1.2.1.1', {
+          method: 'bulk',
+          maxRepetitions: 10,
+          maxVarbinds: 100,
+        });
+        expect(second.stop).toBe('end');
+        expect(second.varbinds.map((vb) => vb.oid)).toEqual(first.varbinds.map((vb) => vb.oid));
+        expect(session.walkStats).toMatchObject({ fallbacks: 0, resyncs: 1 });
+      } finally {
+        session.close();
+      }
     });
   },
 );
