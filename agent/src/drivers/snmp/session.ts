@@ -280,7 +280,7 @@ export class SnmpSession {
    * per walk, so a page costs no closures of its own.
    */
   #pageHandlers(): PageHandlers<Varbind[]> {
-    const ctx: ErrorContext = { target: this.label, attempts: this.timing.retries + 1 };
+    const attempts = this.timing.retries + 1;
     return {
       fallback: (page, signal) =>
         (page.method === 'bulk'
@@ -288,7 +288,9 @@ export class SnmpSession {
           : this.#request<RawVarbind[]>([page.oid], { signal }, (cb) => this.#raw.getNext([page.oid], cb))
         ).then((vbs) => vbs.map(fromRawVarbind)),
       cancelled: () => new SnmpError(resultError('cancelled', `${this.label}: request aborted`)),
-      failed: (err, keysSuspect) => this.#toError(err, ctx, keysSuspect),
+      // The page's OID names the varbind an error-status points at, as net-snmp's path does.
+      failed: (err, keysSuspect, page) =>
+        this.#toError(err, { target: this.label, attempts, oids: [page.oid] }, keysSuspect),
     };
   }
 
@@ -300,9 +302,6 @@ export class SnmpSession {
         timeoutMs: this.timing.timeoutMs,
         retries: this.timing.retries,
         lookup: literalLookup,
-        onDrop: (reason) => {
-          this.#internalError = reason;
-        },
       });
     }
     return this.#wire;

@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import snmp from 'net-snmp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Varbind } from '@drm/protocol';
+import type { SnmpError } from '../../../src/drivers/snmp/errors.js';
+import { SnmpSession } from '../../../src/drivers/snmp/session.js';
 import { fromRawVarbind, type RawVarbind } from '../../../src/drivers/snmp/varbinds.js';
 import { decodeOid, encodeOid, Tag } from '../../../src/drivers/snmp/wire/ber.js';
 import { parseCommunityMessage, parsePdu } from '../../../src/drivers/snmp/wire/message.js';
@@ -37,8 +39,8 @@ const NAME = '1.3.6.1.4.1.99999.5';
 const vb = (value: Buffer, name = `${NAME}.1`) => seq(tlv(Tag.Oid, oidBytes(name)), value);
 
 /** A v2c GetResponse carrying `varbinds`, for the request with `requestId`. */
-function response(requestId: Buffer, varbinds: Buffer[]): Buffer {
-  const pdu = tlv(Tag.Response, Buffer.concat([requestId, int([0]), int([0]), seq(...varbinds)]));
+function response(requestId: Buffer, varbinds: Buffer[], status = 0, index = 0): Buffer {
+  const pdu = tlv(Tag.Response, Buffer.concat([requestId, int([status]), int([index]), seq(...varbinds)]));
   return seq(int([1]), tlv(Tag.OctetString, Buffer.from('public')), pdu);
 }
 
@@ -53,12 +55,14 @@ function requestIdOf(request: Buffer): Buffer {
 let agent: dgram.Socket;
 let port: number;
 let nextVarbinds: Buffer[] = [];
+/** error-status and error-index of the next responses. */
+let nextError: [number, number] = [0, 0];
 let lastResponse: Buffer = Buffer.alloc(0);
 
 beforeAll(async () => {
   agent = dgram.createSocket('udp4');
   agent.on('message', (request, rinfo) => {
-    lastResponse = response(requestIdOf(request), nextVarbinds);
+    lastResponse = response(requestIdOf(request), nextVarbinds, ...nextError);
     agent.send(lastResponse, rinfo.port, rinfo.address);
   });
   agent.bind(0, '127.0.0.1');
@@ -165,6 +169,29 @@ describe('the wire decoder against net-snmp on the same bytes', () => {
     expect(ours).toEqual((theirs as { varbinds: Varbind[] }).varbinds);
     // Same keys in the same order: the JSON the agent sends is the same too.
     expect(JSON.stringify(ours)).toBe(JSON.stringify((theirs as { varbinds: Varbind[] }).varbinds));
+  });
+
+  it('reports an error-status with the varbind it names, as net-snmp does', async () => {
+    // An error response carries the request's varbinds (RFC 3416 section 4.2.3).
+    nextVarbinds = [vb(tlv(Tag.Null, []), NAME)];
+    nextError = [5, 1]; // genErr on varbind 1
+    const session = new SnmpSession(
+      { host: '127.0.0.1', access: { version: '2c', port, community: 'public' } },
+      { timeoutMs: 1_000, retries: 0 },
+    );
+    try {
+      const walked = await session.walk(NAME, { method: 'bulk', maxRepetitions: 10, maxVarbinds: 100 });
+      const direct = await session.getBulk([NAME], 0, 10).then(
+        () => undefined,
+        (err: SnmpError) => err.result,
+      );
+      expect(walked.error).toMatchObject({ snmpStatus: 'genErr', snmpIndex: 1 });
+      expect(walked.error).toEqual(direct);
+      expect(session.walkStats).toMatchObject({ fallbacks: 0 });
+    } finally {
+      nextError = [0, 0];
+      session.close();
+    }
   });
 
   it('reads varbind names with long and large arcs as net-snmp does', async () => {

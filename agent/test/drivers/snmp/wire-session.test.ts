@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SnmpAccess } from '@drm/protocol';
 import { SnmpSession } from '../../../src/drivers/snmp/session.js';
+import { encodeOid, Tag } from '../../../src/drivers/snmp/wire/ber.js';
+import { encodeV3Request, type PageRequest, parseV3Message } from '../../../src/drivers/snmp/wire/message.js';
 import { cipherAvailable } from '../../../src/drivers/snmp/wire/usm.js';
 import {
   SIM_BINARY_OID,
@@ -45,6 +47,30 @@ function v3(user: SimUser, keys: Partial<Pick<SimUser, 'authKey' | 'privKey'>> =
 }
 
 const v2c = (): SnmpAccess => ({ version: '2c', port: 0, community: 'public' });
+
+/**
+ * An SNMPv3 message anyone could send: no authentication, `pdu` of type `type` naming `oid`,
+ * with the msgID of `request` (what an eavesdropper or a guess gives a forger).
+ */
+function forgedV3(request: Buffer, type: number, oid: string, engineId: Buffer, boots = 0, time = 0): Buffer {
+  const { msgId } = parseV3Message(request);
+  const name = Buffer.from(SIM_USER.name);
+  return encodeV3Request(
+    {
+      msgId,
+      flags: 0,
+      engineId,
+      boots,
+      time,
+      userName: name,
+      contextEngineId: engineId,
+      contextName: Buffer.alloc(0),
+      security: undefined,
+    },
+    // The request encoder writes whatever PDU tag it is given; a forger's PDU is a Report or Response.
+    { type: type as PageRequest['type'], requestId: msgId, oid: encodeOid(oid), maxRepetitions: 0 },
+  );
+}
 const walkAll = (session: SnmpSession, root = '1.3.6.1', maxRepetitions = 10) =>
   session.walk(root, { method: 'bulk', maxRepetitions, maxVarbinds: 100_000 });
 
@@ -226,6 +252,35 @@ describe('walks through the own message layer', () => {
     const result = await walkAll(session, IF_TABLE);
     expect(result.varbinds).toEqual(expected.varbinds);
     expect(session.walkStats).toMatchObject({ pages: 0, fallbacks: result.pages });
+  });
+
+  it('takes no engine time from a notInTimeWindow report that does not authenticate', async () => {
+    const expected = await walkAll(open(v2c()), IF_TABLE);
+    const r = await relay();
+    r.before = (response, request) => {
+      const { engineId } = parseV3Message(response);
+      // usmStatsNotInTimeWindows.0, with a time far from the engine's.
+      return [forgedV3(request, Tag.Report, '1.3.6.1.6.3.15.1.1.2.0', engineId, 99, 1_000_000)];
+    };
+    const session = open(v3({ ...SIM_USER, securityLevel: 'authPriv' }), r.port);
+    const result = await walkAll(session, IF_TABLE);
+    expect(result.stop).toBe('end');
+    expect(result.varbinds).toEqual(expected.varbinds);
+    expect(session.walkStats).toMatchObject({ fallbacks: 0, resyncs: 0 });
+    expect(session.walkStats.dropped).toBeGreaterThanOrEqual(result.pages);
+  });
+
+  it('is not turned off by a forged answer to its discovery', async () => {
+    const r = await relay();
+    r.before = (response, request) =>
+      parseV3Message(request).engineId.length === 0
+        ? [forgedV3(request, Tag.Response, IF_TABLE, parseV3Message(response).engineId)]
+        : [];
+    const session = open(v3({ ...SIM_USER, securityLevel: 'authPriv' }), r.port);
+    const result = await walkAll(session, IF_TABLE);
+    expect(result.stop).toBe('end');
+    expect(session.walkStats).toMatchObject({ pages: result.pages, fallbacks: 0 });
+    expect(session.walkStats.dropped).toBeGreaterThanOrEqual(1);
   });
 
   it('ignores SNMPv3 datagrams that do not authenticate, and walks on', async () => {

@@ -65,8 +65,8 @@ export interface PageHandlers<T> {
   fallback(page: WirePage, signal: AbortSignal | undefined): Promise<T>;
   /** The rejection for an aborted page. */
   cancelled(): unknown;
-  /** Maps a failure (shaped as net-snmp's, see `errors.ts`) to the rejection. */
-  failed(error: unknown, keysSuspect: boolean): unknown;
+  /** Maps a failure of `page` (shaped as net-snmp's, see `errors.ts`) to the rejection. */
+  failed(error: unknown, keysSuspect: boolean, page: WirePage): unknown;
 }
 
 export interface WireSessionOptions {
@@ -76,8 +76,8 @@ export interface WireSessionOptions {
   retries: number;
   /** Answers IP literals at once (see `literalLookup` in session.ts). */
   lookup: NonNullable<dgram.SocketOptions['lookup']>;
-  /** A datagram was ignored; the reason is kept for diagnostics. */
-  onDrop(reason: unknown): void;
+  /** A datagram was ignored or a page handed to net-snmp, with the reason (diagnostics). */
+  onDrop?: ((reason: unknown) => void) | undefined;
 }
 
 /** RFC 3414 usmStats, `usmStatsNotInTimeWindows` and `usmStatsUnknownEngineIDs` among them. */
@@ -160,6 +160,12 @@ export class WireSession {
   #discovery: Promise<boolean> | undefined;
   /** An authentic message came back: the keys are right (the `auth` guess on timeouts is off). */
   #authenticated = false;
+  /**
+   * Discovery was answered with something that is not a usable Report. Such an answer is
+   * ignored (one forged datagram must not turn this layer off); only when discovery then gets
+   * nothing better does net-snmp take the session's pages.
+   */
+  #oddDiscovery = false;
 
   constructor(opts: WireSessionOptions) {
     this.#opts = opts;
@@ -208,7 +214,7 @@ export class WireSession {
         this.#opts.retries,
         resolve,
         (error) =>
-          reject(error === CANCELLED ? handlers.cancelled() : handlers.failed(error, this.keysSuspect)),
+          reject(error === CANCELLED ? handlers.cancelled() : handlers.failed(error, this.keysSuspect, page)),
         signal,
         () => {
           this.stats.fallbacks += 1;
@@ -261,7 +267,14 @@ export class WireSession {
           true,
           this.#opts.retries,
           () => resolve(true),
-          reject,
+          (error) => {
+            if (!this.#oddDiscovery) {
+              reject(error);
+              return;
+            }
+            this.#declined = true;
+            resolve(false);
+          },
           undefined,
           () => {
             this.#declined = true;
@@ -387,7 +400,7 @@ export class WireSession {
   /** Hands the exchange to net-snmp (a response this layer does not read as net-snmp would). */
   #decline(ex: Exchange, reason: unknown): void {
     if (ex.done) return;
-    this.#opts.onDrop(reason);
+    this.#opts.onDrop?.(reason);
     this.#finish(ex);
     ex.decline?.();
   }
@@ -418,7 +431,7 @@ export class WireSession {
 
   #drop(reason: unknown): void {
     this.stats.dropped += 1;
-    this.#opts.onDrop(reason);
+    this.#opts.onDrop?.(reason);
   }
 
   /** Never throws: whatever a datagram holds, the worst it does is get itself ignored. */
@@ -537,13 +550,13 @@ export class WireSession {
   }
 
   #onDiscovery(ex: Exchange, msg: V3Message, buf: Buffer): void {
-    if (msg.engineId.length === 0 || msg.encrypted) {
-      this.#decline(ex, 'discovery answer');
-      return;
-    }
-    const scoped = parseScopedPdu(buf, msg.dataStart, msg.dataEnd);
-    if (buf[scoped.pduAt] !== Tag.Report) {
-      this.#decline(ex, 'discovery answer');
+    const usable =
+      msg.engineId.length > 0 &&
+      !msg.encrypted &&
+      buf[parseScopedPdu(buf, msg.dataStart, msg.dataEnd).pduAt] === Tag.Report;
+    if (!usable) {
+      this.#oddDiscovery = true;
+      this.#drop(new Malformed('discovery answer'));
       return;
     }
     this.#engine = this.#newEngine(msg);
@@ -585,6 +598,12 @@ export class WireSession {
     }
     if (authentic) this.#authenticated = true;
     const counter = first.slice(USM_STATS_PREFIX.length).replace(/\.0$/, '');
+    // An engine sends notInTimeWindow authenticated (RFC 3414 section 3.2 step 7b): when the
+    // session authenticates, one that is not could be anyone's, and its time is not taken.
+    if (counter === NOT_IN_TIME_WINDOW && !authentic && (this.#flags & Flags.auth) !== 0) {
+      this.#drop(new Malformed('unauthenticated notInTimeWindow report'));
+      return;
+    }
     const recoverable = counter === NOT_IN_TIME_WINDOW || counter === UNKNOWN_ENGINE_ID;
     if (!recoverable || ex.resynced || msg.engineId.length === 0) {
       this.#fail(ex, usmReport(counter));
