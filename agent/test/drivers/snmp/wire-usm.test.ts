@@ -170,6 +170,18 @@ describe('USM privacy', () => {
     );
     expect(security.decrypt(Buffer.alloc(32), Buffer.alloc(7), 1, 1)).toBeUndefined();
   });
+
+  it('refuses an empty ciphertext instead of throwing', () => {
+    for (const privProtocol of ['aes', 'aes256b'] as const) {
+      const security = new UsmSecurity(
+        localizeKeys(
+          { authProtocol: 'sha', authKey: 'auth-pass', privProtocol, privKey: 'priv-pass' },
+          ENGINE_ID,
+        ),
+      );
+      expect(security.decrypt(Buffer.alloc(0), Buffer.alloc(8), 1, 1)).toBeUndefined();
+    }
+  });
 });
 
 describe('USM authentication', () => {

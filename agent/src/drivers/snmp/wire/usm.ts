@@ -244,7 +244,8 @@ export class UsmSecurity {
   /** Decrypts a scoped PDU, or `undefined` when it cannot be (RFC 3414 section 8.3.2 step 1). */
   decrypt(encrypted: Buffer, privParameters: Buffer, boots: number, time: number): Buffer | undefined {
     const priv = this.keys.priv;
-    if (!priv || privParameters.length !== SALT_LENGTH) return undefined;
+    // An empty ciphertext holds no scoped PDU (and AES would have no block to start from).
+    if (!priv || privParameters.length !== SALT_LENGTH || encrypted.length === 0) return undefined;
     if (priv.cipher === 'des-cbc') {
       if (encrypted.length % 8 !== 0) return undefined;
       const decipher = createDecipheriv('des-cbc', priv.key, desIv(priv.preIv!, privParameters));
