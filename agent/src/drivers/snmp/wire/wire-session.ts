@@ -261,25 +261,20 @@ export class WireSession {
     if (!this.#discovery) {
       const discovery = new Promise<boolean>((resolve, reject) => {
         const pdu: PageRequest = { type: Tag.GetRequest, requestId: 0, oid: undefined, maxRepetitions: 0 };
+        // net-snmp takes the session's pages from here on.
+        const decline = () => {
+          this.#declined = true;
+          resolve(false);
+        };
         const ex = new Exchange(
           this,
           pdu,
           true,
           this.#opts.retries,
           () => resolve(true),
-          (error) => {
-            if (!this.#oddDiscovery) {
-              reject(error);
-              return;
-            }
-            this.#declined = true;
-            resolve(false);
-          },
+          (error) => (this.#oddDiscovery ? decline() : reject(error)),
           undefined,
-          () => {
-            this.#declined = true;
-            resolve(false);
-          },
+          decline,
         );
         this.#send(ex);
       });
