@@ -9,7 +9,18 @@ import {
 import type { ChannelMessage } from './envelope.js';
 import type { Channel } from './topics.js';
 
-export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: string };
+export type ParseResult<T> =
+  | {
+      ok: true;
+      message: T;
+      /**
+       * The payload's JSON text when validation kept it exactly as it was (nothing stripped,
+       * added or changed), so a receiver may store that text instead of serialising the message
+       * again; null when it did not, or when the payload was no text. Computed on the first call.
+       */
+      exactText: () => string | null;
+    }
+  | { ok: false; error: string };
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const MAX_ISSUES = 10;
@@ -59,9 +70,11 @@ export function parseMessage<C extends Channel>(
   const schema = ChannelMessages[channel] as z.ZodType | undefined;
   if (!schema) return fail(`unknown channel ${JSON.stringify(channel)}`);
   let value = payload;
+  let text: string | null = null;
   if (typeof payload === 'string' || payload instanceof Uint8Array) {
     const decoded = decode(payload, maxMessageBytes(channel));
     if (!decoded.ok) return decoded;
+    text = decoded.text;
     try {
       value = JSON.parse(decoded.text);
     } catch (err) {
@@ -79,7 +92,39 @@ export function parseMessage<C extends Channel>(
   }
   const parsed = schema.safeParse(value);
   if (!parsed.success) return fail(`invalid ${channel} message:\n${describeIssues(parsed.error.issues)}`);
-  return { ok: true, message: parsed.data as ChannelMessage<C> };
+  let exact: string | null | undefined;
+  const exactText = () => {
+    exact ??= text !== null && sameJson(value, parsed.data) ? text : null;
+    return exact;
+  };
+  return { ok: true, message: parsed.data as ChannelMessage<C>, exactText };
+}
+
+/**
+ * Whether `output` holds exactly the JSON value `input`: the same keys (no more, no fewer) and
+ * the same values all the way down. Validation that strips an unknown key, fills a default or
+ * transforms a value makes it false.
+ */
+export function sameJson(input: unknown, output: unknown): boolean {
+  if (input === output) return true;
+  if (typeof input !== 'object' || typeof output !== 'object' || input === null || output === null) {
+    return false;
+  }
+  if (Array.isArray(input)) {
+    if (!Array.isArray(output) || output.length !== input.length) return false;
+    for (let i = 0; i < input.length; i++) if (!sameJson(input[i], output[i])) return false;
+    return true;
+  }
+  if (Array.isArray(output)) return false;
+  const keys = Object.keys(input);
+  if (keys.length !== Object.keys(output).length) return false;
+  for (const key of keys) {
+    if (!Object.hasOwn(output, key)) return false;
+    if (!sameJson((input as Record<string, unknown>)[key], (output as Record<string, unknown>)[key])) {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** The channel of each message type, so a message is measured against its channel's limit. */

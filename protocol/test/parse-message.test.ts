@@ -47,7 +47,7 @@ describe('parseMessage', () => {
     ['a Uint8Array', new TextEncoder().encode(JSON.stringify(message))],
   ])('accepts %s', (_why, payload) => {
     const result = parseMessage('config-ack', payload);
-    expect(result).toEqual({ ok: true, message });
+    expect(result).toMatchObject({ ok: true, message });
   });
 
   it.each([
@@ -96,6 +96,39 @@ describe('parseMessage', () => {
 
   it('rejects an unknown channel', () => {
     expect(parseMessage('nope' as never, message)).toEqual({ ok: false, error: 'unknown channel "nope"' });
+  });
+
+  it('gives the payload text as the exact message only when validation kept every value', () => {
+    const exactText = (payload: unknown) => {
+      const result = parseMessage('results', payload);
+      if (!result.ok) throw new Error(result.error);
+      return result.exactText();
+    };
+    const result = {
+      kind: 'result',
+      id: '0190f6a0-51c5-7cc3-9b5e-2f1f4a1b2c3d',
+      jobId: '7908c7b9-74da-4d74-b2d7-000000000001',
+      deviceId: '7908c7b9-74da-4d74-b2d7-000000000002',
+      status: 'succeeded',
+      startedAt: '2026-11-29T10:00:00.000Z',
+      finishedAt: '2026-11-29T10:00:00.012Z',
+      varbinds: [{ oid: '1.3.6.1.2.1.1.3.0', type: 'TimeTicks', value: 42 }],
+    };
+    const text = JSON.stringify(messageFor('results', { items: [result as never] }));
+    expect(exactText(text)).toBe(text);
+    expect(exactText(Buffer.from(text))).toBe(text);
+    // Whitespace and key order do not matter: the text holds the same values.
+    const spaced = JSON.stringify(JSON.parse(text), null, 2);
+    expect(exactText(spaced)).toBe(spaced);
+    // An unknown key, at any depth, is stripped by validation: the text is not the message.
+    const withExtra = (item: object) => JSON.stringify(messageFor('results', { items: [item as never] }));
+    expect(exactText(withExtra({ ...result, future: 1 }))).toBeNull();
+    expect(
+      exactText(withExtra({ ...result, varbinds: [{ ...result.varbinds[0], future: 'x' }] })),
+    ).toBeNull();
+    expect(exactText(JSON.stringify({ ...JSON.parse(text), extra: true }))).toBeNull();
+    // A value passed as an object has no text.
+    expect(exactText(JSON.parse(text))).toBeNull();
   });
 
   it('caps the list of issues', () => {

@@ -81,7 +81,12 @@ export class InboundDispatcher {
       return;
     }
     this.opts.metrics.messages.inc({ channel });
-    this.run(channel, result.message, { ...who, receivedAt, log: this.childLog(who, channel) });
+    this.run(channel, result.message, {
+      ...who,
+      receivedAt,
+      log: this.childLog(who, channel),
+      payloadText: result.exactText,
+    });
   }
 
   /** Counts a message the broker refused before dispatch (too large, say). */

@@ -11,6 +11,11 @@ export interface InboundContext extends AgentIdentity {
   /** The hub's receive time: an agent's clock (and a last will's `ts`) may be stale. */
   receivedAt: Date;
   log: Logger;
+  /**
+   * The payload's JSON text when it holds exactly the validated message (nothing stripped or
+   * changed by validation), for a handler that stores it as sent; null otherwise.
+   */
+  payloadText?: () => string | null;
 }
 
 /**

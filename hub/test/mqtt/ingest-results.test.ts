@@ -283,6 +283,78 @@ describe('results', () => {
     ]);
   });
 
+  it('stores the same rows from the message text as from the validated records', async () => {
+    const f = await fixture();
+    type Item = Record<string, unknown> & { id: string; varbinds?: Record<string, unknown>[] };
+    // One batch, sent three ways: as is (stored from its text), with a key validation strips at
+    // every level, and with an item repeated (both stored from the records serialised again).
+    const store = async (change: (item: Item) => Item, repeat: boolean) => {
+      const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev, f.otherDev]);
+      const ok = result(jobId, f.snmpDev, {
+        varbinds: [
+          { oid: '1.3.6.1.2.1.1.3.0', type: 'TimeTicks', value: 4242 },
+          { oid: '1.3.6.1.2.1.1.7.0', type: 'Null', value: null, error: 'noSuchInstance' },
+        ],
+      });
+      const failed = result(jobId, f.v3Dev, {
+        status: 'failed',
+        varbinds: undefined,
+        error: { code: 'timeout', message: 'no answer after 2 tries' },
+      });
+      const refused = result(jobId, f.otherDev);
+      const mine = sample(f.snmpDev, { valueNum: 77 });
+      const foreign = sample(f.otherDev);
+      const items = [ok, refused, mine, failed, foreign].map((i) => change(i as Item));
+      await mqtt.deliver('results', agentA(f), { items: repeat ? [...items, items[0]] : items });
+      const ack = lastAck(f.agentA);
+      expect(ack.committed).toEqual([ok.id, mine.id, failed.id]);
+      expect(ack.rejected?.map((r) => r.id)).toEqual([refused.id, foreign.id]);
+      const { rows: results } = await hub.db.withTenant(f.tenantId, (q) =>
+        q.query(
+          `SELECT device_id AS "deviceId", status, varbinds, error, part_index AS part FROM job_results
+            WHERE job_id = $1 ORDER BY device_id`,
+          [jobId],
+        ),
+      );
+      const { rows: samples } = await hub.db.withTenant(f.tenantId, (q) =>
+        q.query(
+          'SELECT device_id AS "deviceId", oid, value_num AS "valueNum" FROM samples WHERE id = ANY($1)',
+          [[mine.id, foreign.id]],
+        ),
+      );
+      const targets = await targetsOf(hub.db, f.tenantId, jobId);
+      const statuses = [f.snmpDev, f.v3Dev, f.otherDev].map((d) => targets.get(d)?.status);
+      return { results, samples, statuses, varbinds: ok.varbinds };
+    };
+    const fromText = await store((i) => i, false);
+    expect(fromText.results).toEqual(
+      [
+        { deviceId: f.snmpDev, status: 'succeeded', varbinds: fromText.varbinds, error: null, part: null },
+        {
+          deviceId: f.v3Dev,
+          status: 'failed',
+          varbinds: null,
+          error: { code: 'timeout', message: 'no answer after 2 tries' },
+          part: null,
+        },
+      ].sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1)),
+    );
+    expect(fromText.samples).toEqual([{ deviceId: f.snmpDev, oid: '1.3.6.1.2.1.2.2.1.10.1', valueNum: 77 }]);
+    expect(fromText.statuses).toEqual(['succeeded', 'failed', 'queued']);
+    const unknownKeys = await store(
+      (i) => ({
+        ...i,
+        future: 1,
+        ...(i.varbinds && { varbinds: i.varbinds.map((v) => ({ ...v, future: 'x' })) }),
+      }),
+      false,
+    );
+    const repeated = await store((i) => i, true);
+    for (const other of [unknownKeys, repeated]) {
+      expect({ ...other, varbinds: undefined }).toEqual({ ...fromText, varbinds: undefined });
+    }
+  });
+
   it('mixes results and samples in one transaction and acks them in batch order', async () => {
     const f = await fixture();
     const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);

@@ -6,6 +6,7 @@ import {
   ChannelMessages,
   type HubToAgentChannel,
   messageFor,
+  parseMessage,
   uuidv7,
 } from '@drm/protocol';
 import type { Db } from '../../src/db/types.js';
@@ -65,13 +66,18 @@ export class FakeMqttHub implements MqttHub {
   ): Promise<string> {
     const handler = this.handlers.get(channel);
     if (!handler) throw new Error(`no handler for ${channel}`);
-    const envelope = JSON.parse(
-      JSON.stringify(messageFor(channel, body as ChannelBody<C>, { id: opts.id ?? uuidv7() })),
-    );
-    const message = ChannelMessages[channel].parse(envelope);
-    const ctx: InboundContext = { ...from, receivedAt: opts.receivedAt ?? new Date(), log: silentLog };
-    await handler(message as never, ctx);
-    return message.id;
+    // Parsed from its text as the broker's dispatcher parses it, so handlers get the payload text too.
+    const text = JSON.stringify(messageFor(channel, body as ChannelBody<C>, { id: opts.id ?? uuidv7() }));
+    const parsed = parseMessage(channel, text);
+    if (!parsed.ok) throw new Error(parsed.error);
+    const ctx: InboundContext = {
+      ...from,
+      receivedAt: opts.receivedAt ?? new Date(),
+      log: silentLog,
+      payloadText: parsed.exactText,
+    };
+    await handler(parsed.message as never, ctx);
+    return parsed.message.id;
   }
 
   sent<C extends HubToAgentChannel>(channel: C, agentId?: string): ChannelBody<C>[] {

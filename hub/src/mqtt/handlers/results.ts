@@ -139,12 +139,15 @@ interface Batch {
   results: ResultRecord[];
   samples: SampleRecord[];
   rejected: Rejection[];
+  /** The message's text when it holds exactly these items (validated, none repeated). */
+  text: string | null;
 }
 
-function batchOf(ctx: InboundContext, items: ResultItem[]): Batch {
+function batchOf(ctx: InboundContext, items: ResultItem[], text: string | null): Batch {
   return {
     ctx,
     items,
+    text,
     results: items.filter((i): i is ResultRecord => i.kind === 'result'),
     samples: items.filter((i): i is SampleRecord => i.kind === 'sample'),
     rejected: [],
@@ -156,8 +159,9 @@ async function ingestBatch(q: Queryable, tenantId: string, batch: Batch): Promis
   const jobsMoved = await claimTargets(q, tenantId, batch);
   await authorizeSamples(q, tenantId, batch);
   const { agentId, receivedAt } = batch.ctx;
-  const insertedResults = await repo.insertResults(q, tenantId, agentId, receivedAt, batch.results);
-  const insertedSamples = await repo.insertSamples(q, tenantId, batch.samples);
+  const source = batch.text === null ? null : { message: batch.text, skip: batch.rejected.map((r) => r.id) };
+  const insertedResults = await repo.insertResults(q, tenantId, agentId, receivedAt, batch.results, source);
+  const insertedSamples = await repo.insertSamples(q, tenantId, batch.samples, source);
   for (const jobId of await settleParts(q, tenantId, batch.results)) jobsMoved.add(jobId.toLowerCase());
   // Each job once, in id order: the order every writer locks job rows in.
   const jobsChanged = [...jobsMoved].sort();
@@ -185,8 +189,10 @@ async function ingestBatch(q: Queryable, tenantId: string, batch: Batch): Promis
 export function resultsHandler(deps: HandlerDeps): InboundHandler<'results'> {
   return async (message, ctx) => {
     const items = uniqueById(message.body.items);
+    // The rows are stored from the message's own text when it holds exactly these items.
+    const text = items.length === message.body.items.length ? (ctx.payloadText?.() ?? null) : null;
     const outcome = await deps.db.withTenant(ctx.tenantId, (q) =>
-      ingestBatch(q, ctx.tenantId, batchOf(ctx, items)),
+      ingestBatch(q, ctx.tenantId, batchOf(ctx, items, text)),
     );
     const { metrics } = deps;
     for (const jobId of outcome.jobsChanged) deps.live?.jobChanged(ctx.tenantId, jobId);

@@ -21,6 +21,32 @@ function json(rows: unknown): string {
   );
 }
 
+/**
+ * Where insert statements read a batch's rows from: the `results` message's own text, when it
+ * holds exactly the validated items (its `body.items` of the statement's kind, less `skip`, are
+ * then the very records to store), or else the records serialised here. Storing the text as
+ * sent spares serialising every record again, a good part of a batch's cost in the hub.
+ */
+export interface ItemsText {
+  message: string;
+  /** Ids of items the batch refused, which the text still holds. */
+  skip: readonly string[];
+}
+
+/** The statement's JSON parameter and whether it is a whole message (else an array of records). */
+function rowsParam(records: readonly unknown[], source: ItemsText | null): [string, boolean, string[]] {
+  // A message whose text shows an escaped NUL goes the other way, where it is replaced.
+  if (source && !source.message.includes('\\u0000')) return [source.message, true, [...source.skip]];
+  return [json(records), false, []];
+}
+
+/**
+ * The JSON array that `rowsParam`'s parameters hold, for `jsonb_to_recordset`: `$n` the text,
+ * `$n+1` whether it is a whole message.
+ */
+const itemsOf = (n: number) =>
+  `CASE WHEN $${n + 1}::boolean THEN $${n}::jsonb -> 'body' -> 'items' ELSE $${n}::jsonb END`;
+
 /** Where a target goes, with the times and error its result reports. */
 export interface TargetMove {
   jobId: string;
@@ -139,8 +165,9 @@ export async function agentDevices(
 }
 
 /**
- * Inserts result records as the agent sent them (the records themselves are the JSON rows),
- * skipping ids already stored; returns how many were new.
+ * Inserts result records as the agent sent them (the records themselves are the JSON rows;
+ * from the message's text when `source` gives it), skipping ids already stored; returns how
+ * many were new.
  */
 export async function insertResults(
   q: Queryable,
@@ -148,39 +175,47 @@ export async function insertResults(
   agentId: string,
   receivedAt: Date,
   records: readonly ResultRecord[],
+  source: ItemsText | null = null,
 ): Promise<number> {
   if (records.length === 0) return 0;
+  const [rows, isMessage, skip] = rowsParam(records, source);
   const { rowCount } = await q.query(
     `INSERT INTO job_results (tenant_id, id, job_id, device_id, agent_id, status, started_at, finished_at,
                               received_at, varbinds, tr181, error, part_index, part_count)
      SELECT $1, r.id, r."jobId", r."deviceId", $2, r.status, r."startedAt", r."finishedAt", $3,
             r.varbinds, r.tr181, r.error, (r.part ->> 'index')::integer, (r.part ->> 'count')::integer
-       FROM jsonb_to_recordset($4::jsonb) AS r(id uuid, "jobId" uuid, "deviceId" uuid, status text,
-            "startedAt" timestamptz, "finishedAt" timestamptz, varbinds jsonb, tr181 jsonb, error jsonb, part jsonb)
+       FROM jsonb_to_recordset(${itemsOf(4)}) AS r(kind text, id uuid, "jobId" uuid, "deviceId" uuid,
+            status text, "startedAt" timestamptz, "finishedAt" timestamptz, varbinds jsonb, tr181 jsonb,
+            error jsonb, part jsonb)
+      WHERE r.kind = 'result' AND r.id <> ALL ($6::uuid[])
      ON CONFLICT (tenant_id, id) DO NOTHING`,
-    [tenantId, agentId, receivedAt.toISOString(), json(records)],
+    [tenantId, agentId, receivedAt.toISOString(), rows, isMessage, skip],
   );
   return rowCount;
 }
 
 /**
- * Inserts poll samples as the agent sent them (the records are the JSON rows), skipping ids
- * already stored; returns the ids inserted now (lower case).
+ * Inserts poll samples as the agent sent them (the records are the JSON rows; from the
+ * message's text when `source` gives it), skipping ids already stored; returns the ids
+ * inserted now (lower case).
  */
 export async function insertSamples(
   q: Queryable,
   tenantId: string,
   samples: readonly SampleRecord[],
+  source: ItemsText | null = null,
 ): Promise<Set<string>> {
   if (samples.length === 0) return new Set();
+  const [rows, isMessage, skip] = rowsParam(samples, source);
   const { rows: inserted } = await q.query<{ id: string }>(
     `INSERT INTO samples (tenant_id, id, device_id, schedule_id, ts, oid, name, value_num, value_text)
      SELECT $1, s.id, s."deviceId", s."scheduleId", s.ts, s.oid, s.name, s."valueNum", s."valueText"
-       FROM jsonb_to_recordset($2::jsonb) AS s(id uuid, "deviceId" uuid, "scheduleId" uuid, ts timestamptz,
-            oid text, name text, "valueNum" double precision, "valueText" text)
+       FROM jsonb_to_recordset(${itemsOf(2)}) AS s(kind text, id uuid, "deviceId" uuid, "scheduleId" uuid,
+            ts timestamptz, oid text, name text, "valueNum" double precision, "valueText" text)
+      WHERE s.kind = 'sample' AND s.id <> ALL ($4::uuid[])
      ON CONFLICT DO NOTHING
      RETURNING id`,
-    [tenantId, json(samples)],
+    [tenantId, rows, isMessage, skip],
   );
   return new Set(inserted.map((r) => r.id.toLowerCase()));
 }
