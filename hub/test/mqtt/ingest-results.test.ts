@@ -111,6 +111,41 @@ describe('results', () => {
     expect(await metric('drm_hub_ingest_duplicates_total', 'job_results')).toBeGreaterThanOrEqual(2);
   });
 
+  it('ends targets cancelled or expired as their results say, alone or beside a replay', async () => {
+    const f = await fixture();
+    const failed = (jobId: string, deviceId: string, code: string) =>
+      result(jobId, deviceId, {
+        status: 'failed',
+        varbinds: undefined,
+        error: { code, message: `${code} on the agent` },
+      });
+    // A batch of open targets only: stored in one statement.
+    const alone = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev]);
+    await mqtt.deliver('results', agentA(f), {
+      items: [failed(alone, f.snmpDev, 'cancelled'), failed(alone, f.v3Dev, 'expired')],
+    });
+    const aloneTargets = await targetsOf(hub.db, f.tenantId, alone);
+    expect([aloneTargets.get(f.snmpDev)?.status, aloneTargets.get(f.v3Dev)?.status]).toEqual([
+      'cancelled',
+      'expired',
+    ]);
+    // A replayed result whose target has ended beside fresh ones: stored step by step, alike.
+    const mixed = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev, f.trDev]);
+    const first = result(mixed, f.snmpDev);
+    await mqtt.deliver('results', agentA(f), { items: [first] });
+    const items = [first, failed(mixed, f.v3Dev, 'cancelled'), failed(mixed, f.trDev, 'expired')];
+    await mqtt.deliver('results', agentA(f), { items });
+    expect(lastAck(f.agentA).committed).toEqual(items.map((i) => i.id));
+    expect(await resultRows(f, mixed)).toBe(3);
+    const targets = await targetsOf(hub.db, f.tenantId, mixed);
+    expect([f.snmpDev, f.v3Dev, f.trDev].map((d) => targets.get(d)?.status)).toEqual([
+      'succeeded',
+      'cancelled',
+      'expired',
+    ]);
+    expect(await jobOf(hub.db, f.tenantId, mixed)).toMatchObject({ doneTargets: 3 });
+  });
+
   it('stores the record fields as sent', async () => {
     const f = await fixture();
     const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);

@@ -156,12 +156,19 @@ function batchOf(ctx: InboundContext, items: ResultItem[], text: string | null):
 
 /** The steps of one batch in its transaction: authorize, persist, settle targets, recompute jobs. */
 async function ingestBatch(q: Queryable, tenantId: string, batch: Batch): Promise<BatchOutcome> {
-  const jobsMoved = await claimTargets(q, tenantId, batch);
-  await authorizeSamples(q, tenantId, batch);
   const { agentId, receivedAt } = batch.ctx;
-  const source = batch.text === null ? null : { message: batch.text, skip: batch.rejected.map((r) => r.id) };
-  const insertedResults = await repo.insertResults(q, tenantId, agentId, receivedAt, batch.results, source);
-  const insertedSamples = await repo.insertSamples(q, tenantId, batch.samples, source);
+  const source = () =>
+    batch.text === null ? null : { message: batch.text, skip: batch.rejected.map((r) => r.id) };
+  // The usual batch, whole results of open targets of the sender, in one statement; anything
+  // else (parts, replays, targets not the sender's) step by step.
+  const whole = batch.results.some((r) => r.part)
+    ? null
+    : await repo.storeResults(q, tenantId, agentId, receivedAt, batch.results, source());
+  const jobsMoved = whole ? new Set(whole.moved.keys()) : await claimTargets(q, tenantId, batch);
+  await authorizeSamples(q, tenantId, batch);
+  const insertedResults =
+    whole?.inserted ?? (await repo.insertResults(q, tenantId, agentId, receivedAt, batch.results, source()));
+  const insertedSamples = await repo.insertSamples(q, tenantId, batch.samples, source());
   for (const jobId of await settleParts(q, tenantId, batch.results)) jobsMoved.add(jobId.toLowerCase());
   // Each job once, in id order: the order every writer locks job rows in.
   const jobsChanged = [...jobsMoved].sort();

@@ -195,6 +195,39 @@ export async function insertResults(
 }
 
 /**
+ * Stores whole results and ends their targets in one statement (`drm_store_results`,
+ * migration schema/012_store_results.sql) when every result's target is the agent's and still
+ * open; returns how many results were new and how many targets of each job moved, or null when
+ * that did not hold, in which case nothing was written and the batch goes step by step. Parts
+ * of split results must not be among `records`.
+ */
+export async function storeResults(
+  q: Queryable,
+  tenantId: string,
+  agentId: string,
+  receivedAt: Date,
+  records: readonly ResultRecord[],
+  source: ItemsText | null = null,
+): Promise<{ inserted: number; moved: Map<string, number> } | null> {
+  if (records.length === 0) return { inserted: 0, moved: new Map() };
+  const [rows, isMessage, skip] = rowsParam(records, source);
+  const { rows: out } = await q.query<{
+    stored: boolean;
+    inserted: number;
+    jobIds: string[] | null;
+    moved: number[] | null;
+  }>(
+    `SELECT stored, inserted, job_ids AS "jobIds", moved
+       FROM drm_store_results($1, $2, $3, ${itemsOf(4)}, $6::uuid[])`,
+    [tenantId, agentId, receivedAt.toISOString(), rows, isMessage, skip],
+  );
+  const r = out[0];
+  if (!r?.stored) return null;
+  const jobIds = r.jobIds ?? [];
+  return { inserted: r.inserted, moved: new Map(jobIds.map((id, i) => [id.toLowerCase(), r.moved![i]!])) };
+}
+
+/**
  * Inserts poll samples as the agent sent them (the records are the JSON rows; from the
  * message's text when `source` gives it), skipping ids already stored; returns the ids
  * inserted now (lower case).
