@@ -9,6 +9,7 @@ import {
   makeEnvelope,
   messageFor,
   parseMessage,
+  sameJson,
   uuidv7Timestamp,
 } from '../src/index.js';
 import type { ChannelMessage } from '../src/index.js';
@@ -145,6 +146,27 @@ describe('parseMessage', () => {
   it('ignores unknown fields, so a newer sender can add optional ones', () => {
     const result = parseMessage('config-ack', { ...message, extra: 1, body: { ...ack, future: 'x' } });
     expect(result.ok).toBe(true);
+  });
+});
+
+describe('sameJson', () => {
+  it.each([
+    [
+      'equal trees in another key order',
+      '{"a":[1,{"b":null,"c":"x"}],"d":true}',
+      { d: true, a: [1, { c: 'x', b: null }] },
+      true,
+    ],
+    ['a key the output lacks', '{"a":1,"b":2}', { a: 1 }, false],
+    ['a key only the output has', '{"a":1}', { a: 1, b: 2 }, false],
+    ['a changed value deep down', '{"a":[{"b":"x"}]}', { a: [{ b: 'y' }] }, false],
+    ['an array for an object', '{"a":[]}', { a: {} }, false],
+    ['a shorter array', '[1,2]', [1], false],
+    ['an own __proto__ key stripped', '{"__proto__":{},"a":1}', { a: 1 }, false],
+    ['a key named like an inherited method', '{"constructor":{}}', {}, false],
+    ['a number for its text', '{"a":"1"}', { a: 1 }, false],
+  ])('%s: %s', (_why, text, output, same) => {
+    expect(sameJson(JSON.parse(text), output)).toBe(same);
   });
 });
 
