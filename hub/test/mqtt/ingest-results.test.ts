@@ -91,6 +91,11 @@ describe('results', () => {
     const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev]);
     const items = [result(jobId, f.snmpDev), result(jobId, f.v3Dev)];
     const before = await metric('drm_hub_ingest_rows_total', 'job_results');
+    const paths = async () => [
+      await metric('drm_hub_ingest_result_batches_total', 'one-statement'),
+      await metric('drm_hub_ingest_result_batches_total', 'step-by-step'),
+    ];
+    const [whole, stepwise] = await paths();
 
     const batchId = await mqtt.deliver('results', agentA(f), { items });
     expect(lastAck(f.agentA)).toEqual({ batchId, committed: items.map((i) => i.id) });
@@ -109,6 +114,8 @@ describe('results', () => {
     expect(await resultRows(f, jobId)).toBe(2);
     expect(await metric('drm_hub_ingest_rows_total', 'job_results')).toBe(before + 2);
     expect(await metric('drm_hub_ingest_duplicates_total', 'job_results')).toBeGreaterThanOrEqual(2);
+    // Fresh results of open targets in one statement; the replay (targets ended) step by step.
+    expect(await paths()).toEqual([whole + 1, stepwise + 1]);
   });
 
   it('ends targets cancelled or expired as their results say, alone or beside a replay', async () => {

@@ -22,6 +22,8 @@ interface BatchOutcome {
   /** Jobs whose targets moved, and samples newly stored: for live views, after the commit. */
   jobsChanged: string[];
   samplesStored: SampleRecord[];
+  /** How the batch's results were stored; null when it had none. */
+  path: 'one-statement' | 'step-by-step' | null;
 }
 
 /** A failed result whose error says cancelled or expired ends the target in that status. */
@@ -157,6 +159,7 @@ function batchOf(ctx: InboundContext, items: ResultItem[], text: string | null):
 /** The steps of one batch in its transaction: authorize, persist, settle targets, recompute jobs. */
 async function ingestBatch(q: Queryable, tenantId: string, batch: Batch): Promise<BatchOutcome> {
   const { agentId, receivedAt } = batch.ctx;
+  const hadResults = batch.results.length > 0;
   const source = () =>
     batch.text === null ? null : { message: batch.text, skip: batch.rejected.map((r) => r.id) };
   // The usual batch, whole results of open targets of the sender, in one statement; anything
@@ -183,6 +186,7 @@ async function ingestBatch(q: Queryable, tenantId: string, batch: Batch): Promis
     accepted: { results: batch.results.length, samples: batch.samples.length },
     jobsChanged,
     samplesStored: freshSamples,
+    path: !hadResults ? null : whole ? 'one-statement' : 'step-by-step',
   };
 }
 
@@ -208,6 +212,7 @@ export function resultsHandler(deps: HandlerDeps): InboundHandler<'results'> {
     metrics.rows.inc({ table: 'samples' }, outcome.inserted.samples);
     metrics.duplicates.inc({ table: 'job_results' }, outcome.accepted.results - outcome.inserted.results);
     metrics.duplicates.inc({ table: 'samples' }, outcome.accepted.samples - outcome.inserted.samples);
+    if (outcome.path) metrics.resultBatches.inc({ path: outcome.path });
     if (outcome.rejected.length > 0) {
       const kindOf = new Map(items.map((i) => [i.id, i.kind]));
       for (const r of outcome.rejected) metrics.rejected.inc({ kind: kindOf.get(r.id) ?? 'result' });

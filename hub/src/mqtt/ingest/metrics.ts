@@ -7,6 +7,12 @@ export interface IngestMetrics {
   duplicates: Counter<'table'>;
   /** Items refused for good (unknown or foreign target or device), by item kind (`result`, `sample`). */
   rejected: Counter<'kind'>;
+  /**
+   * Batches with results, by how they were stored: `one-statement` (whole results of the
+   * sender's open targets, `drm_store_results`) or `step-by-step` (parts, replays, refused
+   * items). Many of the latter without parts point at lost acks or misrouted results.
+   */
+  resultBatches: Counter<'path'>;
 }
 
 function counter<L extends string>(
@@ -35,6 +41,12 @@ export function ingestMetrics(registry: Registry | undefined): IngestMetrics {
       'drm_hub_ingest_rejected_total',
       'Items refused because their job target or device is unknown or not the agent’s, by kind',
       ['kind'],
+    ),
+    resultBatches: counter(
+      registry,
+      'drm_hub_ingest_result_batches_total',
+      'Batches carrying job results, by how they were stored (one-statement or step-by-step)',
+      ['path'],
     ),
   };
 }
