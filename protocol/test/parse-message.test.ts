@@ -128,6 +128,10 @@ describe('parseMessage', () => {
       exactText(withExtra({ ...result, varbinds: [{ ...result.varbinds[0], future: 'x' }] })),
     ).toBeNull();
     expect(exactText(JSON.stringify({ ...JSON.parse(text), extra: true }))).toBeNull();
+    // A value validation rewrites (an OID's leading dot is dropped) is no longer the text's.
+    expect(
+      exactText(withExtra({ ...result, varbinds: [{ ...result.varbinds[0], oid: '.1.3.6.1.2.1.1.3.0' }] })),
+    ).toBeNull();
     // A value passed as an object has no text.
     expect(exactText(JSON.parse(text))).toBeNull();
   });

@@ -64,10 +64,19 @@ export class FakeMqttHub implements MqttHub {
     body: unknown,
     opts: { id?: string; receivedAt?: Date } = {},
   ): Promise<string> {
+    const text = JSON.stringify(messageFor(channel, body as ChannelBody<C>, { id: opts.id ?? uuidv7() }));
+    return this.deliverText(channel, from, text, opts);
+  }
+
+  /** Delivers a payload as written (any JSON spelling), parsed as the broker's dispatcher parses it. */
+  async deliverText<C extends AgentToHubChannel>(
+    channel: C,
+    from: AgentIdentity,
+    text: string,
+    opts: { receivedAt?: Date } = {},
+  ): Promise<string> {
     const handler = this.handlers.get(channel);
     if (!handler) throw new Error(`no handler for ${channel}`);
-    // Parsed from its text as the broker's dispatcher parses it, so handlers get the payload text too.
-    const text = JSON.stringify(messageFor(channel, body as ChannelBody<C>, { id: opts.id ?? uuidv7() }));
     const parsed = parseMessage(channel, text);
     if (!parsed.ok) throw new Error(parsed.error);
     const ctx: InboundContext = {

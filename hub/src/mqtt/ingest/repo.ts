@@ -33,10 +33,27 @@ export interface ItemsText {
   skip: readonly string[];
 }
 
+/**
+ * Number spellings that JavaScript reads as a plain double but PostgreSQL may refuse: an
+ * exponent of three digits or more (`0e-20000` overflows numeric, `1e-400` double precision)
+ * and more digits than any serialiser writes for a double (`0.000…1`). Matched only as a value
+ * (after `:`, `,` or `[`), so ids and hex inside strings (`…4e812…`) do not; JSON.stringify
+ * writes such an exponent only for doubles beyond 1e±100. A text that shows one (a string that
+ * happens to look like one included) is serialised again instead.
+ */
+const UNSAFE_NUMBER = /[:,[]\s*-?(?:[\d.]{31}|[\d.]+[eE][+-]?\d{3})/;
+
+/**
+ * Whether a message's text can go to PostgreSQL as it is: no escaped NUL (serialising again
+ * replaces it) and no number spelled in a way PostgreSQL may refuse.
+ */
+export function storableAsText(text: string): boolean {
+  return !text.includes('\\u0000') && !UNSAFE_NUMBER.test(text);
+}
+
 /** The statement's JSON parameter and whether it is a whole message (else an array of records). */
 function rowsParam(records: readonly unknown[], source: ItemsText | null): [string, boolean, string[]] {
-  // A message whose text shows an escaped NUL goes the other way, where it is replaced.
-  if (source && !source.message.includes('\\u0000')) return [source.message, true, [...source.skip]];
+  if (source && storableAsText(source.message)) return [source.message, true, [...source.skip]];
   return [json(records), false, []];
 }
 
@@ -196,10 +213,11 @@ export async function insertResults(
 
 /**
  * Stores whole results and ends their targets in one statement (`drm_store_results`,
- * migration schema/012_store_results.sql) when every result's target is the agent's and still
- * open; returns how many results were new and how many targets of each job moved, or null when
- * that did not hold, in which case nothing was written and the batch goes step by step. Parts
- * of split results must not be among `records`.
+ * migrations schema/012 and 013: the targets are moved first, in key order, and the results
+ * inserted only when every one of them moved, i.e. is the agent's and still open); returns how
+ * many results were new and how many targets of each job moved, or null when that did not
+ * hold, in which case nothing was written and the batch goes step by step. Parts of split
+ * results are refused the same way.
  */
 export async function storeResults(
   q: Queryable,
