@@ -3,6 +3,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { messageFor, type ResultAck, uuidv7 } from '@drm/protocol';
 import type { Db, Queryable } from '../../src/db/types.js';
+import { recomputeJobStatus } from '../../src/modules/jobs/state.js';
 import { registerIngestion } from '../../src/mqtt/ingest.js';
 import { createTestHub, type TestHub } from '../helpers/hub.js';
 import {
@@ -151,6 +152,32 @@ describe('results', () => {
       'expired',
     ]);
     expect(await jobOf(hub.db, f.tenantId, mixed)).toMatchObject({ doneTargets: 3 });
+  });
+
+  it('moves a job on by the targets that ended, which a full recount then confirms', async () => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev, f.trDev]);
+    const recount = () => hub.db.withTenant(f.tenantId, (q) => recomputeJobStatus(q, f.tenantId, jobId));
+    const later = '2025-03-01T12:00:05.000Z';
+
+    await mqtt.deliver('results', agentA(f), { items: [result(jobId, f.v3Dev, { startedAt: later })] });
+    expect(await jobOf(hub.db, f.tenantId, jobId)).toEqual({
+      status: 'running',
+      doneTargets: 1,
+      startedAt: new Date(later),
+      finishedAt: null,
+    });
+    expect(await recount()).toEqual({ status: 'running', done: 1, total: 3, changed: false });
+
+    await mqtt.deliver('results', agentA(f), { items: [result(jobId, f.snmpDev)] });
+    // The job's start stays the first one recorded, as a recount leaves it.
+    expect(await jobOf(hub.db, f.tenantId, jobId)).toMatchObject({ status: 'running', doneTargets: 2 });
+    expect(await recount()).toMatchObject({ done: 2, changed: false });
+
+    await mqtt.deliver('results', agentA(f), { items: [result(jobId, f.trDev, { status: 'failed' })] });
+    expect(await jobOf(hub.db, f.tenantId, jobId)).toMatchObject({ status: 'partial', doneTargets: 3 });
+    expect((await jobOf(hub.db, f.tenantId, jobId)).finishedAt).not.toBeNull();
+    expect(await recount()).toMatchObject({ status: 'partial', done: 3, changed: false });
   });
 
   it('stores the record fields as sent', async () => {
@@ -508,24 +535,26 @@ describe('results', () => {
       const together = new Promise<void>((resolve) => {
         release = resolve;
       });
-      // Holds each batch just before it recomputes the job, until both are there: each has then
-      // stored its result, and with it a key-share lock on the job row (the foreign key).
+      // Holds each batch just before it touches the job row (to recount it, or to move it on by
+      // the targets that ended), until both are there: each has then stored its result.
       const overlapping: Db = {
         ...db,
         withTenant: (ctx, fn) =>
-          db.withTenant(ctx, (q) =>
-            fn({
+          db.withTenant(ctx, (q) => {
+            let held = false;
+            return fn({
               ...q,
               async query(sql, params) {
-                if (/FROM jobs WHERE tenant_id = \$1 AND id = \$2/.test(sql)) {
+                if (!held && /FROM jobs WHERE tenant_id = \$1 AND id = \$2|^\s*UPDATE jobs SET/.test(sql)) {
+                  held = true;
                   arrived += 1;
                   if (arrived === 2) release();
                   await Promise.race([together, new Promise((r) => setTimeout(r, 3_000))]);
                 }
                 return q.query(sql, params);
               },
-            } as typeof q),
-          ),
+            } as typeof q);
+          }),
       };
       const both = new FakeMqttHub();
       registerIngestion(both, { db: overlapping, log: silentLog });

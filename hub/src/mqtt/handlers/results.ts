@@ -7,7 +7,7 @@ import type {
   TargetStatus,
 } from '@drm/protocol';
 import type { Queryable } from '../../db/types.js';
-import { recomputeJobStatus } from '../../modules/jobs/service.js';
+import { advanceJobStatus, recomputeJobStatus } from '../../modules/jobs/state.js';
 import * as repo from '../ingest/repo.js';
 import type { InboundContext, InboundHandler } from '../types.js';
 import type { HandlerDeps } from './deps.js';
@@ -175,7 +175,13 @@ async function ingestBatch(q: Queryable, tenantId: string, batch: Batch): Promis
   for (const jobId of await settleParts(q, tenantId, batch.results)) jobsMoved.add(jobId.toLowerCase());
   // Each job once, in id order: the order every writer locks job rows in.
   const jobsChanged = [...jobsMoved].sort();
-  for (const jobId of jobsChanged) await recomputeJobStatus(q, tenantId, jobId);
+  for (const jobId of jobsChanged) {
+    // Targets that only ended (the one-statement path) move the job on by their number, unless
+    // they finish it; anything else is counted again from the targets.
+    const ended = whole?.moved.get(jobId);
+    if (ended && (await advanceJobStatus(q, tenantId, jobId, ended))) continue;
+    await recomputeJobStatus(q, tenantId, jobId);
+  }
   const refused = new Set(batch.rejected.map((r) => r.id));
   const freshSamples = batch.samples.filter((s) => insertedSamples.has(s.id.toLowerCase()));
   return {
