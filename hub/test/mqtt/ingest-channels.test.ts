@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ProgressEvent, TrapEvent, uuidv7 } from '@drm/protocol';
 import type { Db } from '../../src/db/types.js';
+import { recomputeJobStatus } from '../../src/modules/jobs/state.js';
 import { progressHandler } from '../../src/mqtt/handlers/progress.js';
 import { registerIngestion } from '../../src/mqtt/ingest.js';
 import { createTestHub, type TestHub } from '../helpers/hub.js';
@@ -147,7 +148,13 @@ describe('progress', () => {
       progress: { state: 'started', counts: { varbinds: 0 } },
     });
     expect(running?.startedAt).toBeInstanceOf(Date);
-    expect(await jobOf(hub.db, f.tenantId, jobId)).toMatchObject({ status: 'running' });
+    expect(await jobOf(hub.db, f.tenantId, jobId)).toMatchObject({
+      status: 'running',
+      startedAt: running?.startedAt,
+    });
+    // The job was moved on without a recount; one now finds nothing to change.
+    const recount = () => hub.db.withTenant(f.tenantId, (q) => recomputeJobStatus(q, f.tenantId, jobId));
+    expect(await recount()).toMatchObject({ status: 'running', changed: false });
 
     now += 400;
     await local.deliver('progress', from(f), event(jobId, f.snmpDev, 'varbinds', 10));
@@ -166,6 +173,10 @@ describe('progress', () => {
 
     expect(seen.map((e) => e.counts.varbinds)).toEqual([0, 10, 40, 90]);
     expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.v3Dev)?.status).toBe('queued');
+    // A second target starting in a running job leaves the job as a recount would.
+    await local.deliver('progress', from(f), event(jobId, f.v3Dev, 'started', 0));
+    expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.v3Dev)?.status).toBe('running');
+    expect(await recount()).toMatchObject({ status: 'running', changed: false });
   });
 
   it("drops progress for another agent's target and leaves finished targets alone", async () => {

@@ -186,3 +186,22 @@ export async function advanceJobStatus(
   );
   return rowCount === 1;
 }
+
+/**
+ * The cheap form of `recomputeJobStatus` for a target that just moved from `queued` or
+ * `dispatched` to `running`: the job is `running` from then on (with its start time set the
+ * first time), and nothing else about it changed. A job already running is not written at all:
+ * each target's first progress of a 50,000-device job no longer counts the whole job.
+ * Concurrent recounts stay right: a target only moves forward, so a job that was running stays
+ * running whatever they count, and one that was not waits here for the row, as they do.
+ */
+export async function markJobRunning(q: Queryable, tenantId: string, jobId: string): Promise<void> {
+  await q.query(
+    `UPDATE jobs SET
+        status = 'running',
+        started_at = COALESCE(started_at,
+          (SELECT min(t.started_at) FROM job_targets t WHERE t.tenant_id = $1 AND t.job_id = $2), now())
+      WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'dispatched')`,
+    [tenantId, jobId],
+  );
+}

@@ -1,5 +1,6 @@
 import { isTerminalStatus, type ProgressEvent, type TargetStatus } from '@drm/protocol';
-import { applyTargetTransition, recomputeJobStatus } from '../../modules/jobs/service.js';
+import { applyTargetTransition } from '../../modules/jobs/service.js';
+import { markJobRunning } from '../../modules/jobs/state.js';
 import type { InboundContext, InboundHandler } from '../types.js';
 import type { HandlerDeps } from './deps.js';
 
@@ -68,7 +69,7 @@ async function store(deps: Pick<HandlerDeps, 'db'>, ctx: InboundContext, e: Prog
     if (isTerminalStatus(target.status)) return 'finished';
     const moved = await applyTargetTransition(q, tenantId, e.jobId, e.deviceId, 'running', { progress });
     if (moved.kind !== 'applied') return 'written';
-    await recomputeJobStatus(q, tenantId, e.jobId);
+    await markJobRunning(q, tenantId, e.jobId);
     return 'started';
   });
 }
