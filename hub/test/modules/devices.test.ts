@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device } from '@drm/protocol';
+import { insertJob } from '../../src/modules/jobs/repo.js';
 import { applyTargetTransition, recomputeJobStatus } from '../../src/modules/jobs/state.js';
 import { createTestHub, type TestHub, type TestUser } from '../helpers/hub.js';
 
@@ -491,6 +492,53 @@ describe('deleting devices', () => {
     expect(finished.targets.map((t: { deviceId: string }) => t.deviceId)).toEqual([kept.id]);
     expect(await read(only)).toMatchObject({ status: 'cancelled', progress: { done: 0, total: 0 } });
   });
+
+  // Two transactions at once: only a real server runs them side by side.
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    'counts a job created with the device while the device is deleted (real PostgreSQL)',
+    async () => {
+      const s = await setup();
+      const snmp = { version: '2c', credentialId: s.community };
+      const kept = await create(s, { name: 'kept', address: '192.0.2.1', snmp });
+      const gone = await create(s, { name: 'gone', address: '192.0.2.2', snmp });
+      let created = () => {};
+      const inserted = new Promise<void>((resolve) => {
+        created = resolve;
+      });
+      let commit = () => {};
+      const committing = new Promise<void>((resolve) => {
+        commit = resolve;
+      });
+      // A job with both devices, inserted but not committed while the delete starts.
+      const job = hub.db.withTenant(s.tenantId, async (q) => {
+        const j = await insertJob(q, s.tenantId, {
+          kind: 'snmp.get' as never,
+          params: { oids: ['1.3.6.1.2.1.1.3.0'] },
+          deviceIds: [kept.id, gone.id],
+          createdBy: null,
+          expiresInSeconds: 3600,
+        });
+        created();
+        await committing;
+        return j.id;
+      });
+      await inserted;
+      const deleting = hub.call(s.operator.token, 'DELETE', `${s.base}/devices/${gone.id}`);
+      await new Promise((r) => setTimeout(r, 300));
+      commit();
+      const jobId = await job;
+      expect((await deleting).statusCode).toBe(204);
+      const { total, recount } = await hub.db.withTenant(s.tenantId, async (q) => {
+        const { rows } = await q.query<{ total: number }>(
+          'SELECT total_targets AS total FROM jobs WHERE id = $1',
+          [jobId],
+        );
+        return { total: rows[0]!.total, recount: await recomputeJobStatus(q, s.tenantId, jobId) };
+      });
+      expect(total).toBe(1);
+      expect(recount).toMatchObject({ total: 1, changed: false });
+    },
+  );
 
   it("answers 404 for another tenant's device and leaves it", async () => {
     const s = await setup();

@@ -127,12 +127,16 @@ export async function updateDevice(q: Queryable, id: string, d: DeviceUpdate): P
 }
 
 /**
- * Locks the device's job targets in key order (job, then device: the order every writer of
- * several targets takes) and returns their jobs in id order. Deleting the device deletes these
- * targets with it; taken first, the delete does not lock them in index order against a result
- * batch locking them in key order.
+ * Locks the device, then its job targets in key order (job, then device: the order every
+ * writer of several targets takes), and returns their jobs in id order. Deleting the device
+ * deletes these targets with it; taken first, the delete does not lock them in index order
+ * against a result batch locking them in key order. The device's own lock comes first so that
+ * a job being created with it is either committed by then, and found here (its targets then
+ * count without the device), or waits and fails on the deleted device: otherwise the delete
+ * would take away a target of a job this list never named, whose counts would stay too high.
  */
 export async function lockJobTargets(q: Queryable, id: string): Promise<string[]> {
+  await q.query('SELECT 1 FROM devices WHERE id = $1 FOR UPDATE', [id]);
   const { rows } = await q.query<{ jobId: string }>(
     'SELECT job_id AS "jobId" FROM job_targets WHERE device_id = $1 ORDER BY job_id FOR UPDATE',
     [id],
