@@ -260,7 +260,31 @@ export async function expireOverdueJobs(
   return expired;
 }
 
-/** Runs `expireOverdueJobs` every `everyMs` (default a minute) until `stop()`; runs never overlap. */
+/**
+ * Counts again the jobs still active with no active target left (see `strandedJobs`), each in
+ * its own transaction under the job-row lock every recount takes; returns how many changed.
+ */
+export async function settleStrandedJobs(
+  db: Db,
+  opts: { limit?: number; live?: Pick<LiveNotifier, 'jobChanged'> | undefined } = {},
+): Promise<number> {
+  const jobs = await db.asSystem((q) => repo.strandedJobs(q, opts.limit ?? 500));
+  let settled = 0;
+  for (const job of jobs) {
+    const changed = await db.asSystem(
+      async (q) => (await recomputeJobStatus(q, job.tenantId, job.id))?.changed ?? false,
+    );
+    if (!changed) continue;
+    opts.live?.jobChanged(job.tenantId, job.id);
+    settled += 1;
+  }
+  return settled;
+}
+
+/**
+ * Runs `expireOverdueJobs`, then `settleStrandedJobs`, every `everyMs` (default a minute) until
+ * `stop()`; runs never overlap.
+ */
 export function startExpirySweep(opts: {
   db: Db;
   log: DispatchLog;
@@ -272,8 +296,11 @@ export function startExpirySweep(opts: {
     if (running) return;
     running = true;
     expireOverdueJobs(opts.db, { live: opts.live })
-      .then((n) => {
+      .then(async (n) => {
         if (n > 0) opts.log.info({ targets: n }, 'overdue job targets expired');
+        const settled = await settleStrandedJobs(opts.db, { live: opts.live });
+        if (settled > 0)
+          opts.log.warn({ jobs: settled }, 'jobs left active without active targets counted again');
       })
       .catch((err: unknown) => opts.log.error({ err }, 'job expiry sweep failed'))
       .finally(() => {

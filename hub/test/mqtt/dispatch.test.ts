@@ -5,6 +5,7 @@ import { sealSecret } from '../../src/modules/credentials/secret.js';
 import {
   createMqttJobDispatcher,
   expireOverdueJobs,
+  settleStrandedJobs,
   type MqttJobDispatcher,
 } from '../../src/mqtt/dispatcher.js';
 import { registerIngestion } from '../../src/mqtt/ingest.js';
@@ -407,5 +408,32 @@ describe('expiry sweep', () => {
     expect(await jobOf(hub.db, g.tenantId, queued)).toMatchObject({ status: 'expired', doneTargets: 1 });
     expect(await jobOf(hub.db, g.tenantId, fresh)).toMatchObject({ status: 'queued', doneTargets: 0 });
     expect(await expireOverdueJobs(hub.db)).toBe(0);
+  });
+
+  it('counts again a job left active with no active target, and only such a job', async () => {
+    const f = await fixture();
+    const stranded = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev]);
+    const open = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev]);
+    // Targets ended without a recount, as a missed recount would leave them.
+    for (const jobId of [stranded, open]) {
+      await sql(
+        f.tenantId,
+        `UPDATE job_targets SET status = 'succeeded', finished_at = now() WHERE job_id = $1 AND device_id = $2`,
+        [jobId, f.snmpDev],
+      );
+    }
+    await sql(
+      f.tenantId,
+      `UPDATE job_targets SET status = 'failed', finished_at = now() WHERE job_id = $1 AND device_id = $2`,
+      [stranded, f.v3Dev],
+    );
+    expect(await jobOf(hub.db, f.tenantId, stranded)).toMatchObject({ status: 'queued', doneTargets: 0 });
+
+    // Other tests' jobs share the database: at least this one.
+    expect(await settleStrandedJobs(hub.db)).toBeGreaterThanOrEqual(1);
+    expect(await jobOf(hub.db, f.tenantId, stranded)).toMatchObject({ status: 'partial', doneTargets: 2 });
+    // A job with a target still active waits for it, whatever its counts say.
+    expect(await jobOf(hub.db, f.tenantId, open)).toMatchObject({ status: 'queued', doneTargets: 0 });
+    expect(await settleStrandedJobs(hub.db)).toBe(0);
   });
 });

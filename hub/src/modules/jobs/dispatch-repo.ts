@@ -191,6 +191,23 @@ export async function jobsPendingForAgent(q: Queryable, agentId: string): Promis
   return rows.map((r) => r.id);
 }
 
+/**
+ * Jobs of every tenant still active with no active target left (system context): their status
+ * and counts missed a recount. Nothing leaves a job so today; the sweep repairs one that was
+ * left so by an earlier version or a race not yet known.
+ */
+export async function strandedJobs(q: Queryable, limit: number): Promise<{ tenantId: string; id: string }[]> {
+  const { rows } = await q.query<{ tenantId: string; id: string }>(
+    `SELECT j.tenant_id AS "tenantId", j.id FROM jobs j
+      WHERE j.status IN ${ACTIVE}
+        AND NOT EXISTS (SELECT 1 FROM job_targets t
+                         WHERE t.tenant_id = j.tenant_id AND t.job_id = j.id AND t.status IN ${ACTIVE})
+      ORDER BY j.created_at LIMIT $1`,
+    [limit],
+  );
+  return rows;
+}
+
 /** Jobs of every tenant past their deadline with targets still active (system context). */
 export async function overdueJobs(q: Queryable, limit: number): Promise<{ tenantId: string; id: string }[]> {
   const { rows } = await q.query<{ tenantId: string; id: string }>(
