@@ -141,7 +141,10 @@ interface Batch {
   results: ResultRecord[];
   samples: SampleRecord[];
   rejected: Rejection[];
-  /** The message's text when it holds exactly these items (validated, none repeated). */
+  /**
+   * The message's text when it holds exactly these items (validated, none repeated) and can go
+   * to PostgreSQL as it is.
+   */
   text: string | null;
 }
 
@@ -206,8 +209,10 @@ async function ingestBatch(q: Queryable, tenantId: string, batch: Batch): Promis
 export function resultsHandler(deps: HandlerDeps): InboundHandler<'results'> {
   return async (message, ctx) => {
     const items = uniqueById(message.body.items);
-    // The rows are stored from the message's own text when it holds exactly these items.
-    const text = items.length === message.body.items.length ? (ctx.payloadText?.() ?? null) : null;
+    // The rows are stored from the message's own text when it holds exactly these items and
+    // PostgreSQL takes it as it is; checked once here for every statement of the batch.
+    const exact = items.length === message.body.items.length ? (ctx.payloadText?.() ?? null) : null;
+    const text = exact !== null && repo.storableAsText(exact) ? exact : null;
     const outcome = await deps.db.withTenant(ctx.tenantId, (q) =>
       ingestBatch(q, ctx.tenantId, batchOf(ctx, items, text)),
     );

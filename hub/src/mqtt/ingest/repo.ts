@@ -23,9 +23,10 @@ function json(rows: unknown): string {
 
 /**
  * Where insert statements read a batch's rows from: the `results` message's own text, when it
- * holds exactly the validated items (its `body.items` of the statement's kind, less `skip`, are
- * then the very records to store), or else the records serialised here. Storing the text as
- * sent spares serialising every record again, a good part of a batch's cost in the hub.
+ * holds exactly the validated items and `storableAsText` says PostgreSQL takes it as it is (its
+ * `body.items` of the statement's kind, less `skip`, are then the very records to store), or
+ * else the records serialised here. Storing the text as sent spares serialising every record
+ * again, a good part of a batch's cost in the hub.
  */
 export interface ItemsText {
   message: string;
@@ -53,7 +54,7 @@ export function storableAsText(text: string): boolean {
 
 /** The statement's JSON parameter and whether it is a whole message (else an array of records). */
 function rowsParam(records: readonly unknown[], source: ItemsText | null): [string, boolean, string[]] {
-  if (source && storableAsText(source.message)) return [source.message, true, [...source.skip]];
+  if (source) return [source.message, true, [...source.skip]];
   return [json(records), false, []];
 }
 
