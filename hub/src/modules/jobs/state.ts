@@ -157,6 +157,14 @@ export async function recomputeJobStatus(
 }
 
 /**
+ * A job's `started_at` when it becomes running without a recount, as `recomputeJobStatus` sets
+ * it: kept once set, else the earliest start among its targets, else now. The targets are read
+ * only while it is unset (COALESCE stops at the first value), once in a job's life.
+ */
+const FIRST_START = `COALESCE(started_at,
+  (SELECT min(t.started_at) FROM job_targets t WHERE t.tenant_id = $1 AND t.job_id = $2), now())`;
+
+/**
  * The cheap form of `recomputeJobStatus` for targets that just ended: when `ended` targets of
  * the job went from an open status to a terminal one in this transaction and others remain
  * open, the job is `running` with `ended` more targets done, and only the job row is touched.
@@ -178,8 +186,7 @@ export async function advanceJobStatus(
     `UPDATE jobs SET
         status = 'running',
         done_targets = done_targets + $3,
-        started_at = COALESCE(started_at,
-          (SELECT min(t.started_at) FROM job_targets t WHERE t.tenant_id = $1 AND t.job_id = $2), now())
+        started_at = ${FIRST_START}
       WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'dispatched', 'running')
         AND done_targets + $3 < total_targets`,
     [tenantId, jobId, ended],
@@ -199,8 +206,7 @@ export async function markJobRunning(q: Queryable, tenantId: string, jobId: stri
   await q.query(
     `UPDATE jobs SET
         status = 'running',
-        started_at = COALESCE(started_at,
-          (SELECT min(t.started_at) FROM job_targets t WHERE t.tenant_id = $1 AND t.job_id = $2), now())
+        started_at = ${FIRST_START}
       WHERE tenant_id = $1 AND id = $2 AND status IN ('queued', 'dispatched')`,
     [tenantId, jobId],
   );
