@@ -144,8 +144,11 @@ function config(port: number, users: SnmpdUser[]): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** True once snmpd answers a v2c Get of sysUpTime.0. */
-function answers(port: number): Promise<boolean> {
+/**
+ * A net-snmp v2c session, community `public`, to a loopback port: one try of 200 ms, socket
+ * errors ignored (the caller reads failures from its request's callback). Close it when done.
+ */
+export function quickV2cSession(port: number): snmp.Session {
   const session = snmp.createSession('127.0.0.1', 'public', {
     port,
     version: snmp.Version2c,
@@ -153,6 +156,12 @@ function answers(port: number): Promise<boolean> {
     retries: 0,
   });
   session.on('error', () => {});
+  return session;
+}
+
+/** True once snmpd answers a v2c Get of sysUpTime.0. */
+function answers(port: number): Promise<boolean> {
+  const session = quickV2cSession(port);
   return new Promise((resolve) => {
     session.get(['1.3.6.1.2.1.1.3.0'], (error) => {
       session.close();

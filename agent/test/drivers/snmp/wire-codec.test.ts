@@ -1,6 +1,5 @@
 import dgram from 'node:dgram';
 import { once } from 'node:events';
-import snmp from 'net-snmp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Varbind } from '@drm/protocol';
 import type { SnmpError } from '../../../src/drivers/snmp/errors.js';
@@ -9,6 +8,7 @@ import { fromRawVarbind, type RawVarbind } from '../../../src/drivers/snmp/varbi
 import { decodeOid, encodeOid, Tag } from '../../../src/drivers/snmp/wire/ber.js';
 import { parseCommunityMessage, parsePdu } from '../../../src/drivers/snmp/wire/message.js';
 import { scanVarbinds, Unhandled } from '../../../src/drivers/snmp/wire/varbinds.js';
+import { quickV2cSession } from '../../helpers/snmpd.js';
 
 /**
  * The own decoder against net-snmp's on the same bytes: a scripted agent answers every request
@@ -79,13 +79,7 @@ type Outcome = { varbinds: Varbind[] } | { failed: string };
 /** net-snmp's reading of the scripted response, as the session converts it. */
 function netSnmpReads(varbinds: Buffer[]): Promise<Outcome> {
   nextVarbinds = varbinds;
-  const session = snmp.createSession('127.0.0.1', 'public', {
-    port,
-    version: snmp.Version2c,
-    timeout: 200,
-    retries: 0,
-  });
-  session.on('error', () => {});
+  const session = quickV2cSession(port);
   return new Promise((resolve) => {
     session.getBulk([NAME], 0, 10, (error, result) => {
       session.close();
