@@ -19,6 +19,9 @@
  * in SLICES turns, taking turns at going first. Samples (the time-partitioned table) are
  * measured the same way.
  *
+ * Each side also prints its CPU per row (this process, and PostgreSQL's processes when the
+ * database runs on this host; `cpu.ts`) and the rate this machine's cores allow at that cost.
+ *
  * With AGENTS > 1 (third argument), that many agents of the one tenant share the devices and
  * the rows, each with its own MQTT client and window, all publishing at once; the reference then
  * runs as many statements at a time as all the windows together.
@@ -30,6 +33,7 @@ import type { MqttClient } from 'mqtt';
 import { messageFor, parseTopic, type ResultRecord, type SampleRecord, uuidv7 } from '@drm/protocol';
 import type { Db } from '../hub/src/db/types.js';
 import type { AgentWorkerData, FromAgentWorker, ToAgentWorker } from './ingest-agent.js';
+import { addCpu, type CpuReading, cpuNow, cpuPerRow, cpuSince, NO_CPU } from './cpu.js';
 import { chunked, pool } from './pool.js';
 import { RAW_BATCH, rawSampleInsert } from './raw-samples.js';
 import { createTestHub, type TestHub } from '../hub/test/helpers/hub.js';
@@ -255,6 +259,28 @@ async function rawResults(db: Db, agent: TestAgent, rows: ResultRecord[], width:
   return performance.now() - start;
 }
 
+/** Wall time and CPU (this process, PostgreSQL) of one side of a run, summed over its turns. */
+interface Side {
+  ms: number;
+  cpu: CpuReading;
+}
+
+/** Times `run` and takes its CPU, from a start it marks (after its own set-up) to its end. */
+async function measured(run: (started: () => void) => Promise<unknown>): Promise<Side> {
+  let start = performance.now();
+  let cpu = cpuNow();
+  await run(() => {
+    start = performance.now();
+    cpu = cpuNow();
+  });
+  return { ms: performance.now() - start, cpu: cpuSince(cpu) };
+}
+
+function add(side: Side, turn: Side): void {
+  side.ms += turn.ms;
+  side.cpu = addCpu(side.cpu, turn.cpu);
+}
+
 /**
  * Runs both sides in SLICES turns, each going first every other turn, and sums their times:
  * the table grows as they go (past shared_buffers at 100k rows a side), and the side that went
@@ -263,30 +289,34 @@ async function rawResults(db: Db, agent: TestAgent, rows: ResultRecord[], width:
 async function alternate<T>(
   hubRows: T[],
   rawRows: T[],
-  hub: (rows: T[]) => Promise<number>,
-  raw: (rows: T[]) => Promise<number>,
-): Promise<[number, number]> {
+  hub: (rows: T[]) => Promise<Side>,
+  raw: (rows: T[]) => Promise<Side>,
+): Promise<[Side, Side]> {
   const size = Math.ceil(hubRows.length / SLICES);
-  let hubMs = 0;
-  let rawMs = 0;
+  const hubSide: Side = { ms: 0, cpu: NO_CPU };
+  const rawSide: Side = { ms: 0, cpu: NO_CPU };
   for (let i = 0; i * size < hubRows.length; i++) {
     const slice = (rows: T[]) => rows.slice(i * size, (i + 1) * size);
-    if (i % 2 === 1) rawMs += await raw(slice(rawRows));
-    hubMs += await hub(slice(hubRows));
-    if (i % 2 === 0) rawMs += await raw(slice(rawRows));
+    if (i % 2 === 1) add(rawSide, await raw(slice(rawRows)));
+    add(hubSide, await hub(slice(hubRows)));
+    if (i % 2 === 0) add(rawSide, await raw(slice(rawRows)));
   }
-  return [hubMs, rawMs];
+  return [hubSide, rawSide];
 }
 
 const perSecond = (rows: number, ms: number) => (rows / ms) * 1000;
 
-function report(label: string, rows: number, hubMs: number, rawMs: number): void {
-  const hub = perSecond(rows, hubMs);
-  const raw = perSecond(rows, rawMs);
+function report(label: string, rows: number, [hubSide, rawSide]: [Side, Side]): void {
+  const hub = perSecond(rows, hubSide.ms);
+  const raw = perSecond(rows, rawSide.ms);
   console.log(
-    `${label.padEnd(8)} hub ${rows} rows in ${hubMs.toFixed(0)} ms = ${hub.toFixed(0)} rows/s | ` +
-      `raw INSERT ${rawMs.toFixed(0)} ms = ${raw.toFixed(0)} rows/s | ratio ${(hub / raw).toFixed(2)}`,
+    `${label.padEnd(8)} hub ${rows} rows in ${hubSide.ms.toFixed(0)} ms = ${hub.toFixed(0)} rows/s | ` +
+      `raw INSERT ${rawSide.ms.toFixed(0)} ms = ${raw.toFixed(0)} rows/s | ratio ${(hub / raw).toFixed(2)}`,
   );
+  console.log(
+    `${''.padEnd(8)} ${cpuPerRow('CPU: hub process (broker, sending agent thread)', hubSide.cpu, rows)}`,
+  );
+  console.log(`${''.padEnd(8)} ${cpuPerRow('CPU: raw INSERT client', rawSide.cpu, rows)}`);
 }
 
 /** One agent of the run: its identity, MQTT link, devices and the jobs over them. */
@@ -305,7 +335,11 @@ interface Sender {
  * from its worker; ms from the start signal to the last agent's last ack. The messages are
  * built and handed to the workers before the clock starts.
  */
-async function publishFromAll(senders: Sender[], rows: (ResultRecord | SampleRecord)[]): Promise<number> {
+async function publishFromAll(
+  senders: Sender[],
+  rows: (ResultRecord | SampleRecord)[],
+  started: () => void,
+): Promise<number> {
   await Promise.all(
     senders.map((s) => {
       const mine = new Set(s.devices);
@@ -317,6 +351,7 @@ async function publishFromAll(senders: Sender[], rows: (ResultRecord | SampleRec
       return loaded;
     }),
   );
+  started();
   const start = performance.now();
   const done = await Promise.all(
     senders.map((s) => {
@@ -370,11 +405,11 @@ try {
   const hubRows = interleave(senders.map((s) => results(s.hubJobs, s.devices, rows / AGENTS)));
   const rawRows = interleave(senders.map((s) => results(s.rawJobs, s.devices, rows / AGENTS)));
   const { agent } = senders[0]!;
-  const [hubMs, rawMs] = await alternate(
+  const resultSides = await alternate(
     hubRows,
     rawRows,
-    (slice) => publishFromAll(senders, slice),
-    (slice) => rawResults(hub.db, agent, slice, IN_FLIGHT * AGENTS),
+    (slice) => measured((started) => publishFromAll(senders, slice, started)),
+    (slice) => measured(() => rawResults(hub.db, agent, slice, IN_FLIGHT * AGENTS)),
   );
   const hubJobs = senders.flatMap((s) => s.hubJobs);
   const stored = await count(
@@ -388,16 +423,16 @@ try {
     [hubJobs],
   );
   if (stored !== rows || done !== rows) throw new Error(`stored ${stored}, targets succeeded ${done}`);
-  report('results', rows, hubMs, rawMs);
+  report('results', rows, resultSides);
 
   const allDevices = senders.flatMap((s) => s.devices);
-  const [hubSampleMs, rawSampleMs] = await alternate(
+  const sampleSides = await alternate(
     samples(allDevices, rows),
     samples(allDevices, rows),
-    (slice) => publishFromAll(senders, slice),
-    (slice) => rawSampleInsert(hub.db, agent.tenantId, slice, IN_FLIGHT * AGENTS),
+    (slice) => measured((started) => publishFromAll(senders, slice, started)),
+    (slice) => measured(() => rawSampleInsert(hub.db, agent.tenantId, slice, IN_FLIGHT * AGENTS)),
   );
-  report('samples', rows, hubSampleMs, rawSampleMs);
+  report('samples', rows, sampleSides);
 } finally {
   for (const s of senders) {
     s.link.client.end(true);
