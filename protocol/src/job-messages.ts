@@ -31,8 +31,11 @@ export const JobCancel = z.object({
 });
 export type JobCancel = z.infer<typeof JobCancel>;
 
+/** The most targets of one job that one receipt entry names. */
+export const MAX_RECEIPT_JOB_TARGETS = 1000;
+
 /** Targets of one job that are in the agent's inbox. */
-export const ReceiptedTargets = z.object({ jobId: Uuid, deviceIds: uniqueUuids(1, 1000) });
+export const ReceiptedTargets = z.object({ jobId: Uuid, deviceIds: uniqueUuids(1, MAX_RECEIPT_JOB_TARGETS) });
 export type ReceiptedTargets = z.infer<typeof ReceiptedTargets>;
 
 /** The most jobs one receipt names. */

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
   JobDispatch,
+  MAX_RECEIPT_JOB_TARGETS,
   MAX_RECEIPT_JOBS,
   MAX_RECEIPT_TARGETS,
   type ReceiptedTargets,
@@ -298,8 +299,9 @@ export class Inbox {
 
 /**
  * Groups (job, device) pairs by job, in the order of their first pair, into receipts of at
- * most `MAX_RECEIPT_TARGETS` targets and `MAX_RECEIPT_JOBS` jobs each. A job's targets may be
- * split across two receipts; each names only what it carries.
+ * most `MAX_RECEIPT_TARGETS` targets and `MAX_RECEIPT_JOBS` jobs each, and at most
+ * `MAX_RECEIPT_JOB_TARGETS` targets of one job. A job's targets may be split across
+ * receipts; each names only what it carries.
  */
 export function receiptChunks(pairs: Iterable<readonly [string, string]>): ReceiptedTargets[][] {
   const chunks: ReceiptedTargets[][] = [];
@@ -307,7 +309,11 @@ export function receiptChunks(pairs: Iterable<readonly [string, string]>): Recei
   let targets = 0;
   for (const [jobId, deviceId] of pairs) {
     let entry = jobs.get(jobId);
-    if (targets === MAX_RECEIPT_TARGETS || (!entry && jobs.size === MAX_RECEIPT_JOBS)) {
+    if (
+      targets === MAX_RECEIPT_TARGETS ||
+      entry?.deviceIds.length === MAX_RECEIPT_JOB_TARGETS ||
+      (!entry && jobs.size === MAX_RECEIPT_JOBS)
+    ) {
       chunks.push([...jobs.values()]);
       jobs = new Map();
       targets = 0;

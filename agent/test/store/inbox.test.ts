@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type JobDispatch,
+  JobReceipt,
+  MAX_RECEIPT_JOB_TARGETS,
   MAX_RECEIPT_JOBS,
   MAX_RECEIPT_TARGETS,
   type ResultRecord,
@@ -114,6 +116,29 @@ describe('inbox', () => {
     const single = Array.from({ length: 1500 }, (_, i) => [`job-${i}`, 'dev'] as const);
     expect(receiptChunks(single).map((c) => c.length)).toEqual([MAX_RECEIPT_JOBS, 500]);
     expect(receiptChunks([])).toEqual([]);
+  });
+
+  it('cuts a big job into receipt entries of at most 1000 targets, each receipt valid', () => {
+    // Two dispatch messages of 1000 targets of one job, stored before one flush of receipts,
+    // and a smaller job behind them.
+    const big = randomUUID();
+    const small = randomUUID();
+    const pairs = [
+      ...Array.from({ length: 2500 }, () => [big, randomUUID()] as const),
+      ...Array.from({ length: 3 }, () => [small, randomUUID()] as const),
+    ];
+    const chunks = receiptChunks(pairs);
+    expect(chunks.map((c) => c.map((t) => [t.jobId, t.deviceIds.length]))).toEqual([
+      [[big, MAX_RECEIPT_JOB_TARGETS]],
+      [[big, MAX_RECEIPT_JOB_TARGETS]],
+      [
+        [big, 500],
+        [small, 3],
+      ],
+    ]);
+    for (const targets of chunks) {
+      expect(JobReceipt.safeParse({ jobIds: targets.map((t) => t.jobId), targets }).success).toBe(true);
+    }
   });
 
   it('skips busy devices and targets past their deadline', () => {
