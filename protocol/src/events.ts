@@ -3,6 +3,9 @@ import { Oid } from './oid.js';
 import { Host, Port, Timestamp, Uuid, Uuidv7 } from './primitives.js';
 import { SnmpVersion, Varbind } from './snmp.js';
 
+/** The most varbinds one trap event carries. */
+export const MAX_TRAP_VARBINDS = 1000;
+
 /**
  * `events` (agent→hub): a trap or inform the agent received. The community string is never
  * forwarded: it is a credential, and the agent has already checked it.
@@ -26,7 +29,12 @@ export const TrapEvent = z.object({
   specificTrap: z.int().min(0).optional(),
   /** v3 only: the USM user that sent it. */
   securityName: z.string().max(32).optional(),
-  varbinds: z.array(Varbind).max(1000),
+  varbinds: z.array(Varbind).max(MAX_TRAP_VARBINDS),
+  /**
+   * Varbinds the agent left out: past the first 1000, past what fits one message, or with a
+   * value the protocol cannot carry (an OID of more than 128 arcs…). Absent when none was.
+   */
+  omittedVarbinds: z.int().min(1).optional(),
   /** The device the agent matched by source address, when it found one. */
   deviceId: Uuid.optional(),
 });

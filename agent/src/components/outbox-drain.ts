@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { type ChannelMessage, MAX_MESSAGE_BYTES, uuidv7 } from '@drm/protocol';
+import { type ChannelMessage, MAX_MESSAGE_BYTES, type TrapEvent, uuidv7 } from '@drm/protocol';
 import { LinkDownError, type MqttLink, OutboundMessageError } from '../link/index.js';
 import type { OutboxEntry, Store } from '../store/index.js';
 import type { Component } from './component.js';
@@ -178,8 +178,29 @@ export class OutboxDrain implements Component {
       const timer = setTimeout(() => this.#timedOut(`event ${event.id}`), this.#ackTimeoutMs);
       timer.unref();
       this.#events.set(event.id, timer);
-      await this.opts.link.publish('events', event);
+      try {
+        await this.opts.link.publish('events', event);
+      } catch (err) {
+        if (!(err instanceof OutboundMessageError)) throw err;
+        clearTimeout(timer);
+        this.#events.delete(event.id);
+        this.#eventRefused(event, err);
+      }
     }
+  }
+
+  /**
+   * The protocol refused an event (events are cut to fit a message when received, so this is
+   * one stored by an older agent): it goes to the quarantine instead of holding its place in
+   * the queue, and the events behind it, for good.
+   */
+  #eventRefused(event: TrapEvent, err: OutboundMessageError): void {
+    this.#log.error({ id: event.id, err: err.message }, 'event cannot be sent; quarantined');
+    const { store } = this.opts;
+    store.transaction(() => {
+      store.quarantine.add('events', event.id, event, err.message);
+      store.events.ack([event.id]);
+    });
   }
 
   #onAck(message: ChannelMessage<'ack'>): void {

@@ -214,4 +214,36 @@ describe('OutboxDrain', () => {
     expect(await until(() => r.store.events.stats().count === 0, 5_000)).toBe(true);
     expect(r.drain.inFlight.events).toBe(0);
   });
+
+  it('quarantines a stored event too large for a message, and sends the events behind it', async () => {
+    const r = await make(hub, { drain: { ackTimeoutMs: 60_000 } });
+    const deviceId = await addDevice(hub, r.agent);
+    const trap = (varbinds: TrapEvent['varbinds']): TrapEvent => ({
+      id: uuidv7(),
+      receivedAt: new Date().toISOString(),
+      source: { address: '192.0.2.10', port: 49152 },
+      version: '2c',
+      pdu: 'trap',
+      trapOid: '1.3.6.1.6.3.1.1.5.3',
+      deviceId,
+      varbinds,
+    });
+    // As an agent that did not yet cut events to fit a message could have stored it.
+    const huge = trap(
+      Array.from({ length: 400 }, (_, i) => ({
+        oid: `1.3.6.1.4.1.99999.${i}`,
+        type: 'OctetString' as const,
+        value: 'z'.repeat(1000),
+      })),
+    );
+    const fine = trap([{ oid: '1.3.6.1.2.1.2.2.1.1.3', type: 'Integer', value: 3 }]);
+    r.store.events.append(huge);
+    r.store.events.append(fine);
+    await r.start();
+    expect(await until(async () => (await rows('events', [fine.id])).length === 1, 5_000)).toBe(true);
+    expect(await until(() => r.store.events.stats().count === 0, 5_000)).toBe(true);
+    expect(r.store.quarantine.count()).toBe(1);
+    expect(await rows('events', [huge.id])).toEqual([]);
+    expect(r.drain.inFlight.events).toBe(0);
+  });
 });

@@ -1,5 +1,14 @@
 import snmp from 'net-snmp';
-import { MibNames, normalizeOid, type SnmpVersion, TrapEvent, type Varbind } from '@drm/protocol';
+import {
+  encodeMessage,
+  MAX_TRAP_VARBINDS,
+  MibNames,
+  messageFor,
+  normalizeOid,
+  type SnmpVersion,
+  TrapEvent,
+  Varbind,
+} from '@drm/protocol';
 import { fromRawVarbind, type RawVarbind } from './varbinds.js';
 
 /** A notification as net-snmp's receiver hands it over (with `includeAuthentication`). */
@@ -69,6 +78,34 @@ function named(varbinds: Varbind[], mib: MibNames): Varbind[] {
   });
 }
 
+/** Room kept for `omittedVarbinds` when varbinds are cut to fit a message. */
+const OMITTED_FIELD_BYTES = 32;
+
+/**
+ * The event as one `events` message can carry it: when the message would be over the size
+ * limit (hundreds of long varbinds), varbinds are left out from the end until it fits, so
+ * the notification still reaches the hub (its trap OID, source, and what fits); every left
+ * out varbind, here or in `decode`, is counted in `omittedVarbinds`.
+ */
+function fitted(event: TrapEvent, omitted: number): TrapEvent {
+  let out: TrapEvent = omitted > 0 ? { ...event, omittedVarbinds: omitted } : event;
+  const { bytes, limit } = encodeMessage(messageFor('events', out));
+  if (bytes <= limit) return out;
+  let over = bytes - limit + (omitted > 0 ? 0 : OMITTED_FIELD_BYTES);
+  let keep = out.varbinds.length;
+  while (keep > 0 && over > 0) {
+    keep -= 1;
+    // Its JSON and the comma before it.
+    over -= Buffer.byteLength(JSON.stringify(out.varbinds[keep])) + 1;
+  }
+  out = {
+    ...out,
+    varbinds: out.varbinds.slice(0, keep),
+    omittedVarbinds: omitted + (out.varbinds.length - keep),
+  };
+  return out;
+}
+
 interface Header {
   trapOid?: string | undefined;
   uptime?: number | undefined;
@@ -111,7 +148,15 @@ export function toTrapEvent(notification: RawNotification, ctx: TrapEventContext
     const { pdu, rinfo } = notification;
     const version = notificationVersion(pdu);
     const mib = ctx.mib ?? MibNames.shared();
-    const decode = (raw: RawVarbind[]) => named(raw.map(fromRawVarbind), mib);
+    let omitted = 0;
+    /** The varbinds the protocol can carry: a value it cannot (an OID of too many arcs…) is left out. */
+    const decode = (raw: RawVarbind[]) => {
+      const kept = named(raw.map(fromRawVarbind), mib).filter((vb) => Varbind.safeParse(vb).success);
+      omitted += raw.length - kept.length;
+      if (kept.length <= MAX_TRAP_VARBINDS) return kept;
+      omitted += kept.length - MAX_TRAP_VARBINDS;
+      return kept.slice(0, MAX_TRAP_VARBINDS);
+    };
     const common = {
       id: ctx.id,
       receivedAt: ctx.receivedAt,
@@ -150,7 +195,8 @@ export function toTrapEvent(notification: RawNotification, ctx: TrapEventContext
       return { ok: false, problem: `not a notification PDU (type ${pdu.type})` };
     }
     const parsed = TrapEvent.safeParse(candidate);
-    return parsed.success ? { ok: true, event: parsed.data } : { ok: false, problem: describe(parsed.error) };
+    if (!parsed.success) return { ok: false, problem: describe(parsed.error) };
+    return { ok: true, event: fitted(parsed.data, omitted) };
   } catch (err) {
     return { ok: false, problem: `cannot decode: ${(err as Error).message}` };
   }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import snmp from 'net-snmp';
 import { describe, expect, it } from 'vitest';
-import { type DeviceAccess, uuidv7 } from '@drm/protocol';
+import { type DeviceAccess, encodeMessage, messageFor, TrapEvent, uuidv7 } from '@drm/protocol';
 import { TrapDeviceIndex, trapAuthorization } from '../../../src/drivers/snmp/trap-access.js';
 import {
   notificationVersion,
@@ -121,21 +121,6 @@ describe('notification decoding', () => {
       },
       /genericTrap/,
     ],
-    [
-      'more than 1000 varbinds',
-      {
-        type: PduType.TrapV2,
-        varbinds: [
-          trapOid('1.3.6.1.6.3.1.1.5.1'),
-          ...Array.from({ length: 1001 }, () => ({
-            oid: '1.3.6.1.2.1.1.5.0',
-            type: ObjectType.Null,
-            value: null,
-          })),
-        ],
-      },
-      /varbinds/,
-    ],
     ['a GetRequest', { type: PduType.GetRequest, varbinds: [] }, /not a notification/],
     [
       'a trap OID that is not one',
@@ -149,6 +134,72 @@ describe('notification decoding', () => {
     const out = toTrapEvent({ pdu, rinfo }, ctx());
     expect(out.ok).toBe(false);
     if (!out.ok) expect(out.problem).toMatch(problem);
+  });
+
+  it('keeps the first 1000 varbinds of a bigger notification and counts the rest', () => {
+    const pdu = {
+      type: PduType.TrapV2,
+      varbinds: [
+        trapOid('1.3.6.1.6.3.1.1.5.1'),
+        ...Array.from({ length: 1001 }, () => ({
+          oid: '1.3.6.1.2.1.1.5.0',
+          type: ObjectType.Null,
+          value: null,
+        })),
+      ],
+    };
+    const out = toTrapEvent({ pdu, rinfo }, ctx());
+    expect(out.ok).toBe(true);
+    if (out.ok) {
+      expect(out.event.varbinds).toHaveLength(1000);
+      expect(out.event.omittedVarbinds).toBe(1);
+    }
+  });
+
+  it('leaves out a varbind the protocol cannot carry, and keeps the others', () => {
+    const longOid = Array.from({ length: 132 }, (_, i) => String(i + 1)).join('.');
+    const pdu = {
+      type: PduType.InformRequest,
+      varbinds: [
+        trapOid('1.3.6.1.4.1.9.0.1'),
+        { oid: '1.3.6.1.2.1.1.5.0', type: ObjectType.OctetString, value: Buffer.from('edge') },
+        { oid: '1.3.6.1.2.1.1.2.0', type: ObjectType.OID, value: longOid },
+      ],
+    };
+    const out = toTrapEvent({ pdu, rinfo }, ctx());
+    expect(out).toMatchObject({ ok: true, event: { omittedVarbinds: 1 } });
+    if (out.ok) expect(out.event.varbinds.map((v) => v.value)).toEqual(['edge']);
+  });
+
+  it('cuts varbinds from the end until the event fits one message', () => {
+    // 400 varbinds under enterprises with OIDs of ~120 arcs and their values: ~1 MB of JSON.
+    const arcs = Array.from({ length: 115 }, (_, i) => String(1000 + i)).join('.');
+    const pdu = {
+      type: PduType.TrapV2,
+      varbinds: [
+        trapOid('1.3.6.1.4.1.9.0.1'),
+        ...Array.from({ length: 400 }, (_, i) => ({
+          oid: `1.3.6.1.4.1.${arcs}.${i}`,
+          type: ObjectType.OctetString,
+          value: Buffer.from('x'.repeat(1500)),
+        })),
+      ],
+    };
+    const out = toTrapEvent({ pdu, rinfo }, ctx());
+    expect(out.ok).toBe(true);
+    if (!out.ok) return;
+    const { event } = out;
+    expect(event.varbinds.length).toBeGreaterThan(0);
+    expect(event.varbinds.length + (event.omittedVarbinds ?? 0)).toBe(400);
+    expect(event.omittedVarbinds).toBeGreaterThan(0);
+    const sent = encodeMessage(messageFor('events', event));
+    expect(sent.fits).toBe(true);
+    // It keeps as many as fit: one more would not.
+    const next = pdu.varbinds[event.varbinds.length + 1]!;
+    expect(
+      sent.bytes + JSON.stringify({ oid: next.oid, type: 'OctetString', value: 'x'.repeat(1500) }).length,
+    ).toBeGreaterThan(sent.limit);
+    expect(TrapEvent.safeParse(event).success).toBe(true);
   });
 
   it('keeps a v3 security name and a device id', () => {

@@ -70,6 +70,14 @@ export class DrmEventList extends LitElement {
               </td>
             </tr>`,
           )}
+          ${
+            trap.omittedVarbinds
+              ? html`<tr><td colspan="2" class="muted small">
+                  ${trap.omittedVarbinds} more varbind${trap.omittedVarbinds === 1 ? '' : 's'} left out by the agent
+                  (too large for one message, or not representable)
+                </td></tr>`
+              : nothing
+          }
         </tbody>
       </table>
     </details>`;
