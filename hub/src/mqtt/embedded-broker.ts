@@ -12,6 +12,7 @@ import { brokerHooks } from './embedded-hooks.js';
 import { InboundDispatcher } from './inbound.js';
 import type { MqttMetrics } from './metrics.js';
 import { outbound } from './outbound.js';
+import { limitPacketSize } from './packet-limit.js';
 import type { Presence } from './presence.js';
 import type { AgentIdentity, InboundHandler, MqttHub } from './types.js';
 import { ListenError } from '../lib/listen-error.js';
@@ -179,7 +180,18 @@ export class EmbeddedMqttHub implements MqttHub {
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     try {
-      this.broker.handle(socket);
+      const client = this.broker.handle(socket);
+      limitPacketSize(client, (declared, limit, connected) => {
+        this.opts.metrics.denied.inc({
+          operation: connected ? 'publish' : 'connect',
+          reason: 'packet-too-large',
+        });
+        this.opts.log.info(
+          { clientId: client.id || undefined, remote: socket.remoteAddress, declared, limit },
+          'MQTT packet over the size bound; closing the connection',
+        );
+        socket.destroy();
+      });
     } catch (err) {
       this.opts.log.error({ err }, 'could not hand a connection to the MQTT broker');
       socket.destroy();

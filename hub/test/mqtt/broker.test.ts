@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
+import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ChannelBody, ChannelMessages, parseMessage } from '@drm/protocol';
+import { MAX_PACKET_AFTER_CONNECT, MAX_PACKET_BEFORE_CONNECT } from '../../src/mqtt/packet-limit.js';
 import type { AgentIdentity } from '../../src/mqtt/types.js';
 import {
   closedWithin,
@@ -198,6 +200,48 @@ describe('publishing', () => {
     expect(await closedWithin(attacker)).toBe(true);
     await new Promise((r) => setTimeout(r, 100));
     expect(received).toEqual([]);
+  });
+});
+
+describe('packet size bound', () => {
+  const tooLarge = (operation: string) =>
+    metricValue(hub, 'drm_hub_mqtt_denied_total', { operation, reason: 'packet-too-large' });
+
+  it('closes a connection whose CONNECT claims more than a CONNECT needs, before holding it', async () => {
+    const before = await tooLarge('connect');
+    const socket = net.connect(hub.app.mqtt.port!, '127.0.0.1');
+    socket.on('error', () => {}); // the hub closes it while we write
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    // CONNECT with the largest remaining length MQTT can encode (268,435,455 bytes), then filler.
+    socket.write(Buffer.from([0x10, 0xff, 0xff, 0xff, 0x7f]));
+    socket.write(Buffer.alloc(MAX_PACKET_BEFORE_CONNECT * 4));
+    await closed;
+    expect(await tooLarge('connect')).toBe(before + 1);
+  });
+
+  it('still reads a CONNECT within the bound', async () => {
+    const agent = await enrollAgent(hub);
+    const code = await connackCode(hub.url, {
+      clientId: agent.agentId,
+      username: agent.username,
+      password: agent.password,
+      will: {
+        topic: topicOf(agent, 'status'),
+        payload: Buffer.from('x'.repeat(8 * 1024)),
+        qos: 1,
+        retain: true,
+      },
+    });
+    expect(code).toBe(0);
+  });
+
+  it('closes an agent connection at a publish past the bound, and counts it', async () => {
+    const agent = await enrollAgent(hub);
+    const client = await connect(agent);
+    const before = await tooLarge('publish');
+    client.publish(topicOf(agent, 'results'), Buffer.alloc(MAX_PACKET_AFTER_CONNECT + 1, 0x20), { qos: 1 });
+    expect(await closedWithin(client)).toBe(true);
+    expect(await tooLarge('publish')).toBe(before + 1);
   });
 });
 
