@@ -12,7 +12,18 @@ import type { MqttMetrics } from './metrics.js';
 import type { AgentIdentity, InboundContext, InboundHandler } from './types.js';
 
 /** Why a message was dropped; fixed words, used as the `reason` label. */
-export type InvalidReason = 'topic' | 'identity' | 'too-large' | 'malformed' | 'version' | 'schema';
+export type InvalidReason = 'topic' | 'identity' | 'too-large' | 'malformed' | 'version' | 'schema' | 'busy';
+
+/**
+ * Messages of one agent handled at once, and their payload bytes, at most; more are dropped
+ * (counted as `busy`). An agent keeps a few results batches and a few dozen events
+ * unacknowledged, and sends again whatever the hub does not ack, so only a flood reaches this
+ * (a burst of small progress messages while the database is slow stays far below it):
+ * without it, one agent could queue handlers without end, hold their payloads in memory and
+ * the database pool every tenant shares.
+ */
+export const MAX_HANDLING_PER_AGENT = 1024;
+export const MAX_HANDLING_BYTES_PER_AGENT = 32 * 1024 * 1024;
 
 export interface InboundOptions {
   log: Logger;
@@ -37,6 +48,8 @@ const WARNS_PER_WINDOW = 5;
 export class InboundDispatcher {
   private readonly handlers = new Map<AgentToHubChannel, AnyHandler>();
   private readonly running = new Set<Promise<void>>();
+  /** Handlers running now, and their payload bytes, per agent (`tenantId/agentId`). */
+  private readonly handling = new Map<string, { messages: number; bytes: number }>();
   private readonly warned = new Map<string, { since: number; count: number }>();
 
   constructor(private readonly opts: InboundOptions) {}
@@ -66,8 +79,9 @@ export class InboundDispatcher {
     }
     const who = { tenantId, agentId };
     this.opts.onSeen?.(who, channel, receivedAt);
-    if (Buffer.byteLength(payload) > MAX_MESSAGE_BYTES) {
-      this.invalid(channel, 'too-large', who, `payload is ${Buffer.byteLength(payload)} bytes`);
+    const bytes = Buffer.byteLength(payload);
+    if (bytes > MAX_MESSAGE_BYTES) {
+      this.invalid(channel, 'too-large', who, `payload is ${bytes} bytes`);
       return;
     }
     const result = parseMessage(channel, payload);
@@ -80,8 +94,14 @@ export class InboundDispatcher {
       this.invalid(channel, 'identity', who, mismatch);
       return;
     }
+    const key = `${tenantId}/${agentId}`;
+    const busy = this.handling.get(key);
+    if (busy && (busy.messages >= MAX_HANDLING_PER_AGENT || busy.bytes >= MAX_HANDLING_BYTES_PER_AGENT)) {
+      this.invalid(channel, 'busy', who, `${busy.messages} messages of this agent are being handled`);
+      return;
+    }
     this.opts.metrics.messages.inc({ channel });
-    this.run(channel, result.message, {
+    this.run(channel, key, bytes, result.message, {
       ...who,
       receivedAt,
       log: this.childLog(who, channel),
@@ -105,12 +125,22 @@ export class InboundDispatcher {
     clearTimeout(timer);
   }
 
-  private run(channel: AgentToHubChannel, message: unknown, ctx: InboundContext): void {
+  private run(
+    channel: AgentToHubChannel,
+    key: string,
+    bytes: number,
+    message: unknown,
+    ctx: InboundContext,
+  ): void {
     const handler = this.handlers.get(channel);
     if (!handler) {
       ctx.log.debug('no handler for this channel; message dropped');
       return;
     }
+    const load = this.handling.get(key) ?? { messages: 0, bytes: 0 };
+    load.messages += 1;
+    load.bytes += bytes;
+    this.handling.set(key, load);
     const task = (async () => {
       try {
         await handler(message, ctx);
@@ -121,7 +151,12 @@ export class InboundDispatcher {
       }
     })();
     this.running.add(task);
-    void task.finally(() => this.running.delete(task));
+    void task.finally(() => {
+      this.running.delete(task);
+      load.messages -= 1;
+      load.bytes -= bytes;
+      if (load.messages === 0) this.handling.delete(key);
+    });
   }
 
   private childLog(who: AgentIdentity, channel: string): Logger {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_TO_HUB, type AgentToHubChannel, MAX_MESSAGE_BYTES } from '@drm/protocol';
+import { MAX_HANDLING_BYTES_PER_AGENT, MAX_HANDLING_PER_AGENT } from '../../src/mqtt/inbound.js';
 import type { InboundContext } from '../../src/mqtt/types.js';
 import {
   closedWithin,
@@ -26,6 +27,12 @@ interface Seen {
 
 let hub: MqttTestHub;
 const seen: Seen[] = [];
+/** config-ack messages with `error: 'hold'` wait in their handler until `release()`. */
+let held = 0;
+let release: () => void = () => {};
+let gate = new Promise<void>((resolve) => {
+  release = resolve;
+});
 const clients: MqttClient[] = [];
 const HANDLED = AGENT_TO_HUB.filter((c) => c !== 'status'); // status belongs to presence
 
@@ -67,6 +74,12 @@ beforeAll(async () => {
       // config-ack doubles as the failing handler: `error` picks how it fails.
       if (channel === 'config-ack' && body.error === 'throw') throw new Error('handler bug');
       if (channel === 'config-ack' && body.error === 'reject') await Promise.reject(new Error('async bug'));
+      if (channel === 'config-ack' && body.error === 'hold') {
+        held += 1;
+        await gate;
+        held -= 1;
+        return;
+      }
       seen.push({ channel, body, ctx });
     });
   }
@@ -221,6 +234,57 @@ describe('failing handlers', () => {
     await client.publishAsync(topicOf(agent, 'config-ack'), validFor(agent, 'config-ack'), { qos: 1 });
     expect(await until(() => seen.some((s) => s.ctx.agentId === agent.agentId))).toBe(true);
     expect(client.connected).toBe(true);
+  });
+});
+
+describe('a flood from one agent', () => {
+  it(`handles at most ${MAX_HANDLING_PER_AGENT} of one agent's messages at once, drops and counts the rest, and serves the others`, async () => {
+    const flooder = await enrollAgent(hub);
+    const other = await enrollAgent(hub, flooder);
+    const client = await connect(flooder);
+    const busyBefore = await invalidCount('config-ack', 'busy');
+    const hold = validFor(flooder, 'config-ack', { ok: false, error: 'hold' });
+    for (let i = 0; i < MAX_HANDLING_PER_AGENT + 20; i++)
+      client.publish(topicOf(flooder, 'config-ack'), hold, { qos: 0 });
+    expect(await until(async () => (await invalidCount('config-ack', 'busy')) === busyBefore + 20)).toBe(
+      true,
+    );
+    expect(held).toBe(MAX_HANDLING_PER_AGENT);
+    // Another agent of the same tenant is not held up.
+    const otherClient = await connect(other);
+    await otherClient.publishAsync(topicOf(other, 'config-ack'), validFor(other, 'config-ack'), { qos: 1 });
+    expect(await until(() => seen.some((s) => s.ctx.agentId === other.agentId))).toBe(true);
+    // Once its handlers finish, the flooder's next message is handled again.
+    release();
+    expect(await until(() => held === 0)).toBe(true);
+    gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await client.publishAsync(topicOf(flooder, 'config-ack'), validFor(flooder, 'config-ack'), { qos: 1 });
+    expect(await until(() => seen.some((s) => s.ctx.agentId === flooder.agentId))).toBe(true);
+    expect(client.connected).toBe(true);
+  });
+});
+
+describe('a flood of big messages from one agent', () => {
+  it(`holds at most ${MAX_HANDLING_BYTES_PER_AGENT} bytes of one agent's payloads in handlers`, async () => {
+    const flooder = await enrollAgent(hub);
+    const client = await connect(flooder);
+    const busyBefore = await invalidCount('config-ack', 'busy');
+    // Valid (the unknown key is stripped), and near the message limit.
+    const big = validFor(flooder, 'config-ack', { ok: false, error: 'hold', pad: 'p'.repeat(250_000) });
+    const sent = 140;
+    for (let i = 0; i < sent; i++) client.publish(topicOf(flooder, 'config-ack'), big, { qos: 0 });
+    const room = Math.ceil(MAX_HANDLING_BYTES_PER_AGENT / Buffer.byteLength(big));
+    expect(
+      await until(async () => (await invalidCount('config-ack', 'busy')) === busyBefore + sent - room),
+    ).toBe(true);
+    expect(held).toBe(room);
+    release();
+    expect(await until(() => held === 0)).toBe(true);
+    gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
   });
 });
 
