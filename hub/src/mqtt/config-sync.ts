@@ -22,7 +22,7 @@ export interface ConfigSyncService {
    * The agent's whole desired state at its current revision: its devices with SNMP access
    * material (credentials decrypted) and the enabled schedules over them, cut down to its own
    * devices, and the agent's new MQTT password while a rotation waits for it. Null when the
-   * agent does not exist in the tenant. SECRET: carries credentials.
+   * agent does not exist in the tenant or was revoked. SECRET: carries credentials.
    */
   desiredState(tenantId: string, agentId: string): Promise<ConfigSync | null>;
   /**

@@ -150,6 +150,16 @@ describe('desired state', () => {
     expect(await sync.desiredState(f.tenantId, randomUUID())).toBeNull();
     expect(await sync.desiredState(f.tenantId, g.agentA)).toBeNull();
   });
+
+  it('is null for a revoked agent, which is pushed nothing, its devices’ secrets included', async () => {
+    const f = await fixture();
+    await sql(f.tenantId, 'UPDATE agents SET revoked_at = now() WHERE id = $1', [f.agentB]);
+    expect(await sync.desiredState(f.tenantId, f.agentB)).toBeNull();
+    mqtt.clear();
+    await sync.bump(f.tenantId, [f.agentA, f.agentB]);
+    await sync.onAgentConnected({ tenantId: f.tenantId, agentId: f.agentB });
+    expect(mqtt.published.map((p) => p.agentId)).toEqual([f.agentA]);
+  });
 });
 
 describe('bump and push', () => {

@@ -181,6 +181,30 @@ describe('dispatch', () => {
     ]);
   });
 
+  it('sends nothing to a revoked agent: its devices wait as devices without an agent', async () => {
+    const f = await fixture();
+    await sql(f.tenantId, 'UPDATE agents SET revoked_at = now() WHERE id = $1', [f.agentB]);
+    mqtt.clear();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.otherDev]);
+    await dispatcher.dispatch(f.tenantId, jobId);
+    expect(mqtt.sent('jobs', f.agentB)).toEqual([]);
+    expect(mqtt.sent('jobs', f.agentA).map((d) => d.targets.map((t) => t.deviceId))).toEqual([[f.snmpDev]]);
+    const targets = await targetsOf(hub.db, f.tenantId, jobId);
+    expect(targets.get(f.otherDev)).toMatchObject({
+      status: 'queued',
+      attempts: 0,
+      error: { code: 'no-agent' },
+    });
+    // Moved to a live agent, the device's target goes there on the next dispatch.
+    await sql(f.tenantId, 'UPDATE devices SET agent_id = $1 WHERE id = $2', [f.agentA, f.otherDev]);
+    await dispatcher.dispatch(f.tenantId, jobId);
+    expect(mqtt.sent('jobs', f.agentA).flatMap((d) => d.targets.map((t) => t.deviceId))).toEqual([
+      f.snmpDev,
+      f.otherDev,
+    ]);
+    expect(mqtt.sent('jobs', f.agentB)).toEqual([]);
+  });
+
   it('sends TR-181 jobs with the CWMP login and no SNMP material', async () => {
     const f = await fixture();
     mqtt.clear();
@@ -322,6 +346,21 @@ describe('resend on connect', () => {
       status: 'dispatched',
       agentId: f.agentA,
       error: null,
+    });
+  });
+
+  it('re-sends nothing to an agent revoked after the dispatch', async () => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.otherDev]);
+    await dispatcher.dispatch(f.tenantId, jobId);
+    expect(mqtt.sent('jobs', f.agentB).some((d) => d.jobId === jobId)).toBe(true);
+    await sql(f.tenantId, 'UPDATE agents SET revoked_at = now() WHERE id = $1', [f.agentB]);
+    mqtt.clear();
+    await dispatcher.resendUnreceipted(f.tenantId, f.agentB);
+    expect(mqtt.published).toEqual([]);
+    expect((await targetsOf(hub.db, f.tenantId, jobId)).get(f.otherDev)).toMatchObject({
+      status: 'dispatched',
+      attempts: 1,
     });
   });
 

@@ -76,13 +76,16 @@ export interface ConfigDeviceRow {
   tr181: Tr181Profile | null;
 }
 
-/** An agent's revision and devices, or null when the agent does not exist (in this tenant). */
+/**
+ * An agent's revision and devices, or null when the agent does not exist (in this tenant) or
+ * was revoked: a revoked agent is sent no desired state, and so none of its devices' secrets.
+ */
 export async function agentConfigSource(
   q: Queryable,
   agentId: string,
 ): Promise<{ revision: number; devices: ConfigDeviceRow[] } | null> {
   const { rows: agents } = await q.query<{ revision: number }>(
-    'SELECT config_revision AS revision FROM agents WHERE id = $1',
+    'SELECT config_revision AS revision FROM agents WHERE id = $1 AND revoked_at IS NULL',
     [agentId],
   );
   const agent = agents[0];

@@ -26,8 +26,15 @@ export interface DispatchTargetRow {
 }
 
 const ACTIVE = `('queued', 'dispatched', 'running')`;
-/** A queued target goes to the device's agent now; a dispatched one belongs to the agent that got it. */
-const TARGET_AGENT = `CASE WHEN t.status = 'queued' THEN d.agent_id ELSE t.agent_id END`;
+/**
+ * A queued target goes to the device's agent now, a dispatched one to the agent that got it;
+ * never to a revoked agent (it gets no job, nor the credentials in it): a queued target then
+ * waits as one whose device has no agent, a dispatched one until the job expires.
+ */
+const TARGET_AGENT = `CASE WHEN t.status = 'queued' THEN a.id ELSE ta.id END`;
+/** The device's agent (`a`) and the target's (`ta`), when not revoked, for `TARGET_AGENT`. */
+const LIVE_AGENT = `LEFT JOIN agents a ON a.tenant_id = d.tenant_id AND a.id = d.agent_id AND a.revoked_at IS NULL
+            LEFT JOIN agents ta ON ta.tenant_id = t.tenant_id AND ta.id = t.agent_id AND ta.revoked_at IS NULL`;
 
 export const NO_AGENT_CODE = 'no-agent';
 
@@ -62,6 +69,7 @@ export async function unreceiptedTargets(
   const { rows } = await q.query<DispatchTargetRow>(
     `SELECT t.device_id AS "deviceId", ${TARGET_AGENT} AS "agentId", t.status, d.address, d.snmp, d.tr181
        FROM job_targets t JOIN devices d ON d.tenant_id = t.tenant_id AND d.id = t.device_id
+            ${LIVE_AGENT}
       WHERE t.job_id = $1 AND ${where}
       ORDER BY t.device_id`,
     params,
@@ -106,7 +114,7 @@ export async function noteNoAgent(
 ): Promise<void> {
   const error: ResultError = {
     code: NO_AGENT_CODE,
-    message: 'The device has no agent: the target waits for one until the job expires',
+    message: 'The device has no agent, or its agent was revoked: the target waits for one until the job expires',
   };
   await q.query(
     `UPDATE job_targets t SET error = $4::jsonb
