@@ -122,6 +122,14 @@ export class EmbeddedMqttHub implements MqttHub {
   ): Promise<void> {
     const { topic, payload } = outbound(tenantId, agentId, channel, body);
     if (this.broker.closed) throw new Error('the MQTT broker is closed');
+    if (this.connections.clientsOf(tenantId, agentId).length === 0) {
+      // Kept for its session, the message would wait in memory for as long as the agent stays
+      // away, however many came after it. Everything the hub sends an agent is sent again when
+      // it connects (its config, unreceipted jobs, pending cancels) or asked for again (an ack,
+      // by the batch sent again), so an agent that is not connected is sent nothing.
+      this.opts.log.debug({ tenantId, agentId, channel }, 'agent not connected; nothing queued for it');
+      return;
+    }
     await new Promise<void>((resolve, reject) => {
       this.broker.publish({ cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }, (err) =>
         err ? reject(err) : resolve(),

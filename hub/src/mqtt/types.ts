@@ -33,7 +33,11 @@ export type InboundHandler<C extends AgentToHubChannel> = (
  * publishing to an agent, handlers per inbound channel, and connection events.
  */
 export interface MqttHub {
-  /** Publishes `body` in a fresh envelope to the agent's channel, QoS 1; resolves when handed to the broker. */
+  /**
+   * Publishes `body` in a fresh envelope to the agent's channel, QoS 1; resolves when handed to
+   * the broker. The embedded broker sends nothing to an agent that is not connected: all the
+   * hub sends is sent again, or asked for again, when the agent connects.
+   */
   publish<C extends HubToAgentChannel>(
     tenantId: string,
     agentId: string,

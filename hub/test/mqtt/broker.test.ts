@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { randomUUID } from 'node:crypto';
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type ChannelBody, ChannelMessages, parseMessage } from '@drm/protocol';
 import { MAX_PACKET_AFTER_CONNECT, MAX_PACKET_BEFORE_CONNECT } from '../../src/mqtt/packet-limit.js';
 import type { AgentIdentity } from '../../src/mqtt/types.js';
 import {
+  agentOptions,
   closedWithin,
   connackCode,
   connectAgent,
@@ -268,6 +269,28 @@ describe('hub to agent', () => {
     expect(parsed.ok && parsed.message.body).toEqual(body);
     expect(parsed.ok && parsed.message.type).toBe('result.ack');
     expect(others).toEqual([]);
+  });
+
+  it('keeps nothing for an agent that is not connected, even with a persistent session', async () => {
+    const a = await enrollAgent(hub);
+    const first = await connectAgent(hub.url, a, { clean: false });
+    await subackCodes(first, [topicOf(a, 'ack')]);
+    await first.endAsync();
+    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 3; i++) {
+      await hub.app.mqtt.publish(a.tenantId, a.agentId, 'ack', { committed: [randomUUID()] });
+    }
+    const got: string[] = [];
+    // Listening before the CONNACK: a stored session's messages follow it at once.
+    const again = mqtt.connect(hub.url, agentOptions(a, { clean: false }));
+    clients.push(again);
+    again.on('message', (topic) => got.push(topic));
+    await new Promise((resolve) => again.once('connect', resolve));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toEqual([]);
+    // Connected again, it gets what is sent now.
+    await hub.app.mqtt.publish(a.tenantId, a.agentId, 'ack', { committed: [randomUUID()] });
+    expect(await until(() => got.length === 1)).toBe(true);
   });
 
   it('refuses to publish a message over MAX_MESSAGE_BYTES', async () => {
