@@ -114,7 +114,8 @@ export async function noteNoAgent(
 ): Promise<void> {
   const error: ResultError = {
     code: NO_AGENT_CODE,
-    message: 'The device has no agent, or its agent was revoked: the target waits for one until the job expires',
+    message:
+      'The device has no agent, or its agent was revoked: the target waits for one until the job expires',
   };
   await q.query(
     `UPDATE job_targets t SET error = $4::jsonb
