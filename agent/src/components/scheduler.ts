@@ -47,6 +47,9 @@ interface Plan {
   stats: ScheduleStats;
 }
 
+/** The longest delay a Node timer takes as given. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** How long `stop()` waits for aborted polls to unwind. */
 const STOP_SETTLE_MS = 2000;
 
@@ -163,13 +166,20 @@ export class Scheduler implements Component {
     } catch (err) {
       this.#log.error({ err, scheduleId: schedule.id }, 'could not read schedule state; running it now');
     }
+    // A due time more than an interval ahead means the clock went back since it was stored
+    // (a box without a clock battery, set again by NTP): the rate starts afresh from now, or
+    // the schedule would stop polling for as long as the clock was off.
+    const interval = schedule.intervalSeconds * 1000;
+    if (due > now + interval) due = now + interval;
     // Overdue (the agent was down): one run now, not one per missed interval.
     this.#setTimer(plan, Math.max(due, now));
   }
 
   #setTimer(plan: Plan, due: number): void {
     plan.nextDueAt = due;
-    plan.timer = setTimeout(() => this.#fire(plan), Math.max(0, due - this.#now()));
+    // Node turns a delay past 2^31 - 1 ms into 1 ms; never ask for one.
+    const delay = Math.min(Math.max(0, due - this.#now()), MAX_TIMER_MS);
+    plan.timer = setTimeout(() => this.#fire(plan), delay);
   }
 
   /** One run: stores its nominal time, then starts each device's poll after its jitter. */
@@ -178,8 +188,11 @@ export class Scheduler implements Component {
     const s = plan.schedule;
     const interval = s.intervalSeconds * 1000;
     const now = this.#now();
-    // A timer that fires very late (the host slept) counts as overdue: start the rate afresh.
-    const runAt = now - plan.nextDueAt >= interval ? now : plan.nextDueAt;
+    // A timer that fires very late (the host slept) counts as overdue, and one that fires an
+    // interval or more before its due time (the clock went back) as due now: the rate starts
+    // afresh from now either way.
+    const late = now - plan.nextDueAt;
+    const runAt = late >= interval || late <= -interval ? now : plan.nextDueAt;
     let next = runAt + interval;
     if (next <= now) next = now + interval;
     plan.lastRunAt = runAt;

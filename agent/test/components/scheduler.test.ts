@@ -312,6 +312,27 @@ describe('Scheduler', () => {
     expect(h.startTimes()).toEqual([T0, T0 + 60_000]);
   });
 
+  it('polls on its interval from now when the clock went back past its stored state', async () => {
+    vi.useFakeTimers(FAKE);
+    const h = harness();
+    const device = simDevice();
+    const s = schedule([device], { intervalSeconds: 60, jitterPct: 0 });
+    configure(h.store, [device], [s]);
+    // Stored while the clock was 30 days ahead (past what a Node timer can wait).
+    const ahead = 30 * 24 * 3600_000;
+    h.store.schedules.record(s.id, {
+      lastRunAt: new Date(T0 + ahead),
+      nextDueAt: new Date(T0 + ahead + 60_000),
+    });
+    await h.scheduler.start();
+    await h.step(0);
+    expect(h.startTimes()).toEqual([]);
+    await h.stepTo(T0 + 60_000);
+    await h.stepTo(T0 + 120_000);
+    expect(h.startTimes()).toEqual([T0 + 60_000, T0 + 120_000]);
+    expect(h.store.schedules.get(s.id)).toMatchObject({ lastRunAt: new Date(T0 + 120_000).toISOString() });
+  });
+
   it('re-plans on reload without moving schedules whose interval did not change', async () => {
     vi.useFakeTimers(FAKE);
     const h = harness();
