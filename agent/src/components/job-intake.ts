@@ -17,7 +17,19 @@ export interface JobIntakeOptions {
   onCancel: (cancel: JobCancel) => void;
   /** A new desired state is stored (the scheduler and the trap receiver re-read it). */
   onConfig: () => void;
+  /** How often finished targets are pruned from the inbox; default hourly. */
+  pruneEveryMs?: number;
+  /** Wall clock, in ms (tests). */
+  now?: () => number;
 }
+
+export const DEFAULT_PRUNE_EVERY_MS = 60 * 60_000;
+/**
+ * How long a finished, receipted target stays in the inbox after its job's deadline (and its
+ * own end): the hub sends a job again only until its deadline, so a re-delivery finds it, with
+ * a day's margin for a clock that differs from the hub's.
+ */
+export const INBOX_RETENTION_MS = 24 * 60 * 60_000;
 
 /**
  * What the hub tells the agent to do: `jobs` into the SQLite inbox, then a receipt (a broker's
@@ -34,6 +46,7 @@ export class JobIntake implements Component {
    */
   readonly #toReceipt = new Map<string, Set<string>>();
   #flush: NodeJS.Immediate | undefined;
+  #pruneTimer: NodeJS.Timeout | undefined;
   #started = false;
   #stopped = false;
 
@@ -49,12 +62,34 @@ export class JobIntake implements Component {
     link.on('cancel', (m) => this.#onCancel(m));
     link.on('config', (m) => this.#onConfig(m));
     link.onConnected(() => this.sendPendingReceipts());
+    this.prune();
+    this.#pruneTimer = setInterval(() => this.prune(), this.opts.pruneEveryMs ?? DEFAULT_PRUNE_EVERY_MS);
+    this.#pruneTimer.unref();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     clearImmediate(this.#flush);
     this.#flush = undefined;
+    clearInterval(this.#pruneTimer);
+    this.#pruneTimer = undefined;
+  }
+
+  /**
+   * Deletes the targets that finished, were receipted, and whose job's deadline passed more
+   * than `INBOX_RETENTION_MS` ago: without it the inbox grows with every job ever run, and the
+   * status counts read it all. Returns how many went; a failure is logged and tried next time.
+   */
+  prune(): number {
+    try {
+      const before = new Date((this.opts.now?.() ?? Date.now()) - INBOX_RETENTION_MS);
+      const pruned = this.opts.store.inbox.prune(before);
+      if (pruned > 0) this.#log.debug({ pruned }, 'finished targets pruned from the inbox');
+      return pruned;
+    } catch (err) {
+      this.#log.warn({ err }, 'inbox prune failed');
+      return 0;
+    }
   }
 
   /**
