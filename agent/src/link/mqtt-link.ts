@@ -127,7 +127,7 @@ export class MqttLink implements Component {
     if (this.#started) return;
     this.#started = true;
     // A killed agent left `connected` behind.
-    this.opts.meta.setLink('disconnected');
+    this.#noteLink(() => this.opts.meta.setLink('disconnected'));
     this.#connect();
   }
 
@@ -194,7 +194,7 @@ export class MqttLink implements Component {
       conn?.client.end(true);
     }
     if (conn) this.#closed(conn);
-    this.opts.meta.setLink('disconnected');
+    this.#noteLink(() => this.opts.meta.setLink('disconnected'));
     await this.#inbound;
   }
 
@@ -252,7 +252,7 @@ export class MqttLink implements Component {
     // The latest password first again next time: a rotation ends once this connection acks it.
     this.#tryPrevious = false;
     this.#reconnector.connected();
-    this.opts.meta.setLink('connected');
+    this.#noteLink(() => this.opts.meta.setLink('connected'));
     this.#log.info({ url: this.opts.identity.mqtt.url }, 'connected to the hub');
     for (const listener of this.#onConnected) {
       if (!conn.ready) break;
@@ -271,7 +271,7 @@ export class MqttLink implements Component {
     if (!conn.client.disconnecting) conn.client.end(true);
     if (this.#stopping) return;
     if (wasReady) {
-      this.opts.meta.setLink('disconnected');
+      this.#noteLink(() => this.opts.meta.setLink('disconnected'));
       for (const listener of this.#onDisconnected) void this.#safely(listener, 'on-disconnect step failed');
     }
     // A refused login after a rotation: the hub may not know yet that the new password is
@@ -305,7 +305,7 @@ export class MqttLink implements Component {
       this.#invalid.record(channel, reasonOf(result.error), result.error, payload.byteLength);
       return;
     }
-    this.opts.meta.recordContact();
+    this.#noteLink(() => this.opts.meta.recordContact());
     const handler = this.#handlers.get(channel);
     if (!handler) {
       this.#log.debug({ channel }, 'no handler for this channel; message dropped');
@@ -314,6 +314,19 @@ export class MqttLink implements Component {
     this.#inbound = this.#inbound.then(() =>
       this.#safely(() => handler(result.message), `${channel} handler failed`),
     );
+  }
+
+  /**
+   * Records the link's state or last contact in the store. These run inside the MQTT client's
+   * event handlers, where an exception (a full disk: SQLITE_FULL) would be uncaught and end the
+   * process; the record is bookkeeping for `drm-agent status`, so a failure is only logged.
+   */
+  #noteLink(write: () => void): void {
+    try {
+      write();
+    } catch (err) {
+      this.#log.warn({ err }, 'could not record the hub link state');
+    }
   }
 
   /** One failing step is logged and never sinks the link or the steps after it. */

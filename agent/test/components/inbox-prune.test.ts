@@ -13,7 +13,12 @@ afterEach(() => {
 /** The intake with a link that never connects: only its housekeeping runs. */
 function intake(store: Store, now: () => number): JobIntake {
   return new JobIntake({
-    link: { on: () => {}, onConnected: () => {}, publish: async () => {}, reject: () => {} },
+    link: {
+      on: () => {},
+      onConnected: () => {},
+      publish: () => Promise.reject(new Error('not connected')),
+      reject: () => {},
+    },
     store,
     tenantId: TENANT_ID,
     log: pino({ level: 'silent' }),

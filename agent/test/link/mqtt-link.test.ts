@@ -102,6 +102,32 @@ describe('MqttLink', () => {
     expect(h.store.meta.lastContactAt()).not.toBeNull();
   });
 
+  it('keeps connecting and receiving when the store cannot record the link (a full disk)', async () => {
+    const agent = await enrollAgent(hub);
+    const store = enrolledStore(agent, url);
+    stores.push(store);
+    const full = () => {
+      throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    };
+    const received: unknown[] = [];
+    const link = new MqttLink({
+      identity: store.identity.get()!,
+      meta: { setLink: full, recordContact: full, set: (...args) => store.meta.set(...args) },
+      log,
+      lastWill: () => statusOf(agent, 'offline'),
+      offlineStatus: () => statusOf(agent, 'offline'),
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
+    links.push(link);
+    link.on('config', (m) => void received.push(m));
+    await link.start();
+    expect(await until(() => link.connected, 5_000)).toBe(true);
+    // The hub's config push reaches the handler (the contact it records fails first).
+    expect(await until(() => received.length > 0, 5_000)).toBe(true);
+    hub.app.mqtt.disconnectAgent(agent.tenantId, agent.agentId);
+    expect(await until(() => !link.connected, 5_000)).toBe(true);
+  });
+
   it("writes packets without filling mqtt-packet's cache of all 65,536 two-byte numbers", async () => {
     // ~6.5 MB of heap held for good, in a process whose idle target is 80 MB RSS.
     const numbers = createRequire(import.meta.url)('mqtt-packet/numbers') as { cache: object };
