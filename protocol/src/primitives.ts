@@ -9,11 +9,15 @@ export const Uuidv7 = z.uuidv7();
 export type Uuidv7 = z.infer<typeof Uuidv7>;
 
 /** An ISO 8601 UTC timestamp with a `Z` suffix, e.g. `2025-03-01T12:00:00.000Z`. */
-export const Timestamp = z.iso.datetime();
+/** ISO 8601 has a year 0000; PostgreSQL's timestamps, like the Gregorian calendar, do not. */
+const notYearZero = (s: string) => !s.startsWith('0000');
+const YEAR_ZERO = { message: 'year 0000 is not a valid year' };
+
+export const Timestamp = z.iso.datetime().refine(notYearZero, YEAR_ZERO);
 export type Timestamp = z.infer<typeof Timestamp>;
 
 /** An ISO 8601 timestamp that may carry an offset; for query strings typed by people. */
-export const TimestampQuery = z.iso.datetime({ offset: true });
+export const TimestampQuery = z.iso.datetime({ offset: true }).refine(notYearZero, YEAR_ZERO);
 
 /** A TCP or UDP port. */
 export const Port = z.int().min(1).max(65535);

@@ -474,6 +474,50 @@ describe('results', () => {
     });
   });
 
+  it('stores unpaired surrogates, which PostgreSQL refuses in JSON, as U+FFFD instead of failing the batch forever', async () => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev]);
+    const ok = result(jobId, f.snmpDev, {
+      varbinds: [{ oid: '1.3.6.1.2.1.1.5.0', type: 'OctetString', value: 'edge-HI' }],
+    });
+    const failed = result(jobId, f.v3Dev, {
+      status: 'failed',
+      varbinds: undefined,
+      error: { code: 'timeout', message: 'no answer-LO' },
+    });
+    const s = sample(f.snmpDev, { type: 'OctetString', valueNum: undefined, valueText: 'up-LO' });
+    // As JSON has them: escapes of a lone high and a lone low surrogate, and a valid pair.
+    const text = JSON.stringify(messageFor('results', { items: [ok, failed, s] } as never))
+      .replace('edge-HI', 'edge-\\ud800 \\ud83d\\ude00')
+      .replace('no answer-LO', 'no answer-\\udfff')
+      .replace('up-LO', 'up-\\udc00');
+    await mqtt.deliverText('results', agentA(f), text);
+    expect(lastAck(f.agentA).committed).toEqual([ok.id, failed.id, s.id]);
+    const { rows } = await hub.db.withTenant(f.tenantId, (q) =>
+      q.query(
+        `SELECT (SELECT varbinds->0->>'value' FROM job_results WHERE id = $1) AS value,
+                (SELECT error->>'message' FROM job_results WHERE id = $2) AS message,
+                (SELECT error->>'message' FROM job_targets WHERE job_id = $4 AND device_id = $5) AS "targetMessage",
+                (SELECT value_text FROM samples WHERE id = $3) AS "valueText"`,
+        [ok.id, failed.id, s.id, jobId, f.v3Dev],
+      ),
+    );
+    expect(rows[0]).toEqual({
+      value: 'edge-\uFFFD \u{1F600}',
+      message: 'no answer-\uFFFD',
+      targetMessage: 'no answer-\uFFFD',
+      valueText: 'up-\uFFFD',
+    });
+  });
+
+  it('drops a batch with a timestamp in year 0000 as invalid, which PostgreSQL could never store', async () => {
+    const f = await fixture();
+    const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);
+    const r = result(jobId, f.snmpDev, { startedAt: '0000-01-01T00:00:00.000Z' });
+    await expect(mqtt.deliver('results', agentA(f), { items: [r] })).rejects.toThrow(/year 0000/);
+    expect(await resultRows(f, jobId)).toBe(0);
+  });
+
   it('mixes results and samples in one transaction and acks them in batch order', async () => {
     const f = await fixture();
     const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev]);

@@ -1,4 +1,5 @@
 import { type JobStatus, type ResultError, type TargetStatus, isTerminalStatus } from '@drm/protocol';
+import { jsonForPg } from '../../db/json.js';
 import type { Queryable } from '../../db/types.js';
 import { aggregateJobStatus, canTransition, type StatusCounts } from './transitions.js';
 
@@ -29,7 +30,7 @@ export type TransitionResult =
 
 const ts = (v: Date | string | undefined) =>
   v === undefined ? null : v instanceof Date ? v.toISOString() : v;
-const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
+const json = (v: unknown) => (v === undefined ? null : jsonForPg(v));
 
 /**
  * Moves one target of a job to `to` inside the caller's transaction, if `canTransition`

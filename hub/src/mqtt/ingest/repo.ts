@@ -1,4 +1,5 @@
 import type { ResultError, ResultRecord, SampleRecord, TargetStatus, TrapEvent } from '@drm/protocol';
+import { jsonForPg as json, UNSTORABLE_ESCAPE } from '../../db/json.js';
 import type { Queryable } from '../../db/types.js';
 
 /*
@@ -7,19 +8,6 @@ import type { Queryable } from '../../db/types.js';
  * columns (varbinds, errors) need no array-literal escaping, which the two engines' drivers
  * do differently.
  */
-
-/**
- * PostgreSQL text and jsonb cannot hold U+0000; one such value would fail the whole batch
- * forever. JSON.stringify writes it as the escape `\u0000`, so the replacer (a call per value,
- * a good part of a batch's cost) runs only when the text shows one, or a lookalike.
- */
-function json(rows: unknown): string {
-  const text = JSON.stringify(rows);
-  if (!text.includes('\\u0000')) return text;
-  return JSON.stringify(rows, (_key, value: unknown) =>
-    typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value,
-  );
-}
 
 /**
  * Where insert statements read a batch's rows from: the `results` message's own text, when it
@@ -45,11 +33,12 @@ export interface ItemsText {
 const UNSAFE_NUMBER = /[:,[]\s*-?(?:[\d.]{31}|[\d.]+[eE][+-]?\d{3})/;
 
 /**
- * Whether a message's text can go to PostgreSQL as it is: no escaped NUL (serialising again
- * replaces it) and no number spelled in a way PostgreSQL may refuse.
+ * Whether a message's text can go to PostgreSQL as it is: no escape jsonb refuses (NUL, or a
+ * surrogate, paired or not, which serialising again writes as it is or replaces) and no
+ * number spelled in a way PostgreSQL may refuse.
  */
 export function storableAsText(text: string): boolean {
-  return !text.includes('\\u0000') && !UNSAFE_NUMBER.test(text);
+  return !UNSTORABLE_ESCAPE.test(text) && !UNSAFE_NUMBER.test(text);
 }
 
 /** The statement's JSON parameter and whether it is a whole message (else an array of records). */
