@@ -235,6 +235,39 @@ describe('trap receiver and bad datagrams', () => {
   });
 });
 
+describe('trap receiver and truncated datagrams', () => {
+  it('drops every cut of a notification as malformed, and reads the whole one', async () => {
+    h = await TrapHarness.start({ communities: ['public'] });
+    const port = h.receiver.port;
+    const udp = dgram.createSocket('udp4');
+    const send = (b: Buffer) =>
+      new Promise<void>((resolve, reject) =>
+        udp.send(b, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+      );
+    try {
+      const whole = v2cMessage('public', 0xa7, [
+        varbind('1.3.6.1.6.3.1.1.4.1.0', oid(LINK_DOWN)),
+        varbind('1.3.6.1.2.1.1.5.0', str('hello-world-switch')),
+      ]);
+      // net-snmp read such cuts as a trap with varbinds missing or the string emptied.
+      for (let n = 1; n < whole.length; n++) await send(whole.subarray(0, n));
+      // And the whole message with a byte too many inside its varbind's value.
+      const lying = Buffer.from(whole);
+      lying[lying.length - 'hello-world-switch'.length - 1] = 'hello-world-switch'.length + 1;
+      await send(lying);
+      await h.dropped('malformed', whole.length);
+      await send(whole);
+      const [event] = await h.queued(1);
+      expect(event!.varbinds.map((v) => [v.oid, v.value])).toEqual([
+        ['1.3.6.1.2.1.1.5.0', 'hello-world-switch'],
+      ]);
+      expect(h.receiver.stats.dropped).toMatchObject({ malformed: whole.length, invalid: 0 });
+    } finally {
+      udp.close();
+    }
+  });
+});
+
 describe('trap receiver device matching and reload', () => {
   it('matches the device by source address, then by the credentials of devices sharing it', async () => {
     h = await TrapHarness.start();

@@ -4,6 +4,7 @@ import { isIPv6 } from 'node:net';
 import snmp from 'net-snmp';
 import type { TrapAuthorization } from './trap-access.js';
 import type { RawNotification } from './trap-event.js';
+import { Malformed, Tlv } from './wire/ber.js';
 
 /** Why a datagram did not become a notification. */
 export type TrapRejectReason =
@@ -195,11 +196,56 @@ export class TrapListener {
   }
 }
 
-/** Wraps net-snmp's datagram handler so that a throw inside it becomes a `malformed` rejection. */
+/** Constructed BER nesting deeper than any SNMP message has (message, PDU, varbinds, varbind). */
+const MAX_DEPTH = 12;
+
+/**
+ * Whether `buf` is exactly one BER TLV whose constructed parts tile their containers exactly,
+ * all the way down. net-snmp's reader stops quietly where a length runs past the datagram, so
+ * a truncated trap would be read with varbinds missing or values emptied, and an inform
+ * acknowledged for what it never fully received; such a datagram is dropped instead.
+ */
+export function wellFramed(buf: Buffer): boolean {
+  const tlv = new Tlv();
+  const tiles = (start: number, end: number, depth: number): boolean => {
+    let at = start;
+    while (at < end) {
+      tlv.read(buf, at, end);
+      const { tag, start: contentStart, end: contentEnd } = tlv;
+      // Constructed (bit 6): a SEQUENCE or a PDU; its content must be whole TLVs too.
+      if (tag & 0x20) {
+        if (depth >= MAX_DEPTH || !tiles(contentStart, contentEnd, depth + 1)) return false;
+      }
+      at = contentEnd;
+    }
+    return at === end;
+  };
+  try {
+    if (buf.length < 2) return false;
+    tlv.read(buf, 0, buf.length);
+    return tlv.end === buf.length && tiles(0, buf.length, 0);
+  } catch (err) {
+    if (err instanceof Malformed) return false;
+    throw err;
+  }
+}
+
+/**
+ * Wraps net-snmp's datagram handler: a datagram that is not well-framed BER is dropped as
+ * `malformed` before net-snmp reads it, and a throw inside net-snmp becomes the same.
+ */
 function guardMessages(socket: dgram.Socket, onRejected: (r: TrapRejection) => void): void {
   const handlers = socket.listeners('message') as ((msg: Buffer, rinfo: dgram.RemoteInfo) => void)[];
   socket.removeAllListeners('message');
   socket.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => {
+    if (!wellFramed(msg)) {
+      onRejected({
+        reason: 'malformed',
+        source: { address: rinfo.address, port: rinfo.port },
+        detail: 'not well-framed BER (truncated, or lengths that do not add up)',
+      });
+      return;
+    }
     for (const handler of handlers) {
       try {
         handler.call(socket, msg, rinfo);
