@@ -151,6 +151,11 @@ export class MqttLink implements Component {
     if (!fits) throw new OutboundMessageError(channel, `${bytes} bytes, over ${limit}`);
     const conn = this.#conn;
     if (!conn || conn.closed || !conn.client.connected) throw new LinkDownError();
+    // Once stopping, only the retained `offline` goes out: a heartbeat's `online` sent after
+    // it would stay retained on the broker for an agent that is gone.
+    if (this.#stopping && !(channel === 'status' && (body as ChannelBody<'status'>).state === 'offline')) {
+      throw new LinkDownError('the link is stopping');
+    }
     const { tenantId, agentId } = this.opts.identity;
     const topic = topicFor(tenantId, agentId, channel);
     await new Promise<void>((resolve, reject) => {

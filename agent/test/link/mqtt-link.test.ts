@@ -214,7 +214,12 @@ describe('MqttLink', () => {
       await h.link.start();
       await until(() => statuses.seen.length === 1, 5_000);
       await until(async () => (await agentState(h)) === 'online', 5_000);
-      await h.link.stop();
+      const stopping = h.link.stop();
+      // A heartbeat that fires while the link stops sends nothing after the offline status.
+      await expect(h.link.publish('status', statusOf(h.agent, 'online'))).rejects.toBeInstanceOf(
+        LinkDownError,
+      );
+      await stopping;
       expect(h.link.connected).toBe(false);
       expect(h.store.meta.link()?.state).toBe('disconnected');
       expect(await until(async () => (await agentState(h)) === 'offline', 5_000)).toBe(true);
