@@ -83,7 +83,7 @@ export function readStatus(dataDir: string, opts: { outboxMaxBytes: number; now?
         oldestAgeSeconds: null,
       },
       desiredState: { revision: -1, devices: 0, schedules: 0, storedAt: null },
-      traps: { count: 0, dropped: 0, oldestAgeSeconds: null },
+      traps: { count: 0, bytes: 0, dropped: 0, oldestAgeSeconds: null },
       invalidInbound: NO_INVALID,
       quarantined: 0,
     };
@@ -212,7 +212,7 @@ export function formatStatus(r: StatusReport, now = Date.now()): string {
     ['Dropped', `${count(o.dropped, 'sample')} (${o.evicted} evicted to make room, ${o.refused} refused)`],
     [
       'Traps',
-      `${count(r.traps.count, 'event')} waiting for the hub${
+      `${count(r.traps.count, 'event')} (${formatBytes(r.traps.bytes)}) waiting for the hub${
         r.traps.oldestAgeSeconds === null ? '' : `; oldest ${formatAge(r.traps.oldestAgeSeconds)} old`
       }; ${count(r.traps.dropped, 'event')} dropped when the queue was full`,
     ],

@@ -104,7 +104,7 @@ describe('drm-agent status', () => {
       jobs: { queued: 0, running: 0 },
       outbox: { count: 0, dropped: 0, oldestAgeSeconds: null },
       desiredState: { revision: -1 },
-      traps: { count: 0, dropped: 0, oldestAgeSeconds: null },
+      traps: { count: 0, bytes: 0, dropped: 0, oldestAgeSeconds: null },
       invalidInbound: { total: 0 },
     });
   });
@@ -169,7 +169,7 @@ describe('drm-agent status', () => {
       expect(text.stdout).toMatch(/Dropped\s+0 samples/);
       expect(text.stdout).toMatch(/Desired state\s+revision 4: 0 devices, 0 schedules/);
       expect(text.stdout).toMatch(
-        /Traps\s+2 events waiting for the hub; oldest 2m \d+s old; 0 events dropped when the queue was full/,
+        /Traps\s+2 events \(\d+(?:\.\d+)? (?:B|KiB)\) waiting for the hub; oldest 2m \d+s old; 0 events dropped when the queue was full/,
       );
       expect(text.stdout).toMatch(
         /Invalid from hub\s+3 messages dropped since the agent started \(schema 2, malformed 1\)/,

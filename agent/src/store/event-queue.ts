@@ -1,24 +1,32 @@
 import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { TrapEvent } from '@drm/protocol';
+import { MAX_MESSAGE_BYTES, TrapEvent } from '@drm/protocol';
 import type { Quarantine } from './quarantine.js';
 import { describeIssues, EpochMs, jsonColumn, StoreCorruptError, toIso, toMs } from './rows.js';
 
 /** The default bound of the event queue, in events (`StoreOptions.eventQueueMax`). */
 export const DEFAULT_EVENT_QUEUE_MAX = 100_000;
+/**
+ * The default bound of the event queue in bytes of event JSON (`StoreOptions.eventQueueMaxBytes`):
+ * an event may be up to a message's size, so the count alone could let a storm of large traps
+ * fill the disk.
+ */
+export const DEFAULT_EVENT_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 
 /** How often, at most, a full queue says so in the log (a trap storm must not flood it). */
 const DROP_WARN_INTERVAL_MS = 60_000;
 
 export interface EventQueueStats {
   count: number;
+  /** Bytes of event JSON queued. */
+  bytes: number;
   oldestAt?: string;
   /** Oldest events deleted to make room, persisted: every event the bound ever cost. */
   dropped: number;
 }
 
-const Totals = z.object({ count: z.int().min(0), dropped: z.int().min(0) });
+const Totals = z.object({ count: z.int().min(0), bytes: z.int().min(0), dropped: z.int().min(0) });
 type Totals = z.infer<typeof Totals>;
 
 const EventRow = z
@@ -28,7 +36,8 @@ const EventRow = z
 /**
  * Traps and informs received, oldest first, until the hub acks them (after its commit).
  *
- * Bound: at most `max` events. An append to a full queue deletes the oldest events first: a
+ * Bound: at most `max` events and `maxBytes` bytes of their JSON. An append to a full queue
+ * deletes the oldest events first: a
  * trap storm while the uplink is down keeps the most recent picture of the network, which is
  * what an operator reads when it comes back. Every event deleted for room is counted,
  * persistently, and the count survives restarts like the outbox's.
@@ -39,6 +48,8 @@ export class EventQueue {
   readonly #exists: Database.Statement<[string], unknown>;
   readonly #insert: Database.Statement<[string, string, number]>;
   readonly #dropOldest: Database.Statement<[number]>;
+  readonly #dropThrough: Database.Statement<[number]>;
+  readonly #sizes: Database.Statement<[], { seq: number; bytes: number }>;
   readonly #countDropped: Database.Statement<[number]>;
   readonly #oldestRows: Database.Statement<[number], Record<string, unknown>>;
   readonly #oldest: Database.Statement<[], { received_at: number }>;
@@ -53,17 +64,26 @@ export class EventQueue {
     private readonly log: Logger,
     private readonly now: () => number,
     readonly max: number,
+    readonly maxBytes: number = DEFAULT_EVENT_QUEUE_MAX_BYTES,
   ) {
     if (!Number.isSafeInteger(max) || max < 1) {
       throw new RangeError(`eventQueueMax must be a positive integer, got ${max}`);
     }
+    // Room for at least one event of a message's size.
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < MAX_MESSAGE_BYTES) {
+      throw new RangeError(
+        `eventQueueMaxBytes must be an integer of at least ${MAX_MESSAGE_BYTES}, got ${maxBytes}`,
+      );
+    }
     this.#db = db;
-    this.#totals = db.prepare('SELECT count, dropped FROM event_queue_totals WHERE singleton = 1');
+    this.#totals = db.prepare('SELECT count, bytes, dropped FROM event_queue_totals WHERE singleton = 1');
     this.#exists = db.prepare('SELECT 1 FROM event_queue WHERE id = ?');
     this.#insert = db.prepare('INSERT INTO event_queue (id, body, received_at) VALUES (?, ?, ?)');
     this.#dropOldest = db.prepare(
       'DELETE FROM event_queue WHERE seq IN (SELECT seq FROM event_queue ORDER BY seq LIMIT ?)',
     );
+    this.#dropThrough = db.prepare('DELETE FROM event_queue WHERE seq <= ?');
+    this.#sizes = db.prepare('SELECT seq, length(CAST(body AS BLOB)) AS bytes FROM event_queue ORDER BY seq');
     this.#countDropped = db.prepare(
       'UPDATE event_queue_totals SET dropped = dropped + ? WHERE singleton = 1',
     );
@@ -88,8 +108,10 @@ export class EventQueue {
         const totals = this.#readTotals();
         if (totals.count >= this.max) {
           dropped = this.#dropOldest.run(totals.count - this.max + 1).changes;
-          this.#countDropped.run(dropped);
         }
+        const over = this.#readTotals().bytes + Buffer.byteLength(body) - this.maxBytes;
+        if (over > 0) dropped += this.#dropBytes(over);
+        if (dropped > 0) this.#countDropped.run(dropped);
         this.#insert.run(parsed.id, body, receivedAt);
         return true;
       })
@@ -98,12 +120,27 @@ export class EventQueue {
     return stored;
   }
 
+  /** Deletes the oldest events that together hold at least `bytes`; returns how many went. */
+  #dropBytes(bytes: number): number {
+    let freed = 0;
+    let through = 0;
+    for (const row of this.#sizes.iterate()) {
+      freed += row.bytes;
+      through = row.seq;
+      if (freed >= bytes) break;
+    }
+    return through > 0 ? this.#dropThrough.run(through).changes : 0;
+  }
+
   /** Logs drops at most once per interval, with how many went since the last line. */
   #warnDropped(dropped: number): void {
     this.#unreported += dropped;
     const at = this.now();
     if (at - this.#lastWarnAt < DROP_WARN_INTERVAL_MS) return;
-    this.log.warn({ dropped: this.#unreported, max: this.max }, 'event queue full: oldest events dropped');
+    this.log.warn(
+      { dropped: this.#unreported, max: this.max, maxBytes: this.maxBytes },
+      'event queue full: oldest events dropped',
+    );
     this.#lastWarnAt = at;
     this.#unreported = 0;
   }
@@ -142,7 +179,12 @@ export class EventQueue {
   stats(): EventQueueStats {
     const t = this.#readTotals();
     const oldest = this.#oldest.get();
-    return { count: t.count, ...(oldest && { oldestAt: toIso(oldest.received_at) }), dropped: t.dropped };
+    return {
+      count: t.count,
+      bytes: t.bytes,
+      ...(oldest && { oldestAt: toIso(oldest.received_at) }),
+      dropped: t.dropped,
+    };
   }
 
   #readTotals(): Totals {

@@ -133,6 +133,21 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE identity ADD COLUMN mqtt_password_previous TEXT;  -- SECRET
   `,
+  // 4: the event queue's bytes, kept beside its count, so that it is bounded in bytes too.
+  `
+  ALTER TABLE event_queue_totals ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;
+  UPDATE event_queue_totals SET bytes = (SELECT coalesce(sum(length(CAST(body AS BLOB))), 0) FROM event_queue);
+  DROP TRIGGER event_queue_counted_in;
+  DROP TRIGGER event_queue_counted_out;
+  CREATE TRIGGER event_queue_counted_in AFTER INSERT ON event_queue BEGIN
+    UPDATE event_queue_totals SET count = count + 1, bytes = bytes + length(CAST(NEW.body AS BLOB))
+     WHERE singleton = 1;
+  END;
+  CREATE TRIGGER event_queue_counted_out AFTER DELETE ON event_queue BEGIN
+    UPDATE event_queue_totals SET count = count - 1, bytes = bytes - length(CAST(OLD.body AS BLOB))
+     WHERE singleton = 1;
+  END;
+  `,
 ];
 
 /** The schema version this build writes. */

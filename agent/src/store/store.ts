@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import pino, { type Logger } from 'pino';
 import { dbPath, type OpenedDatabase, openReadOnly, openReadWrite } from './database.js';
 import { DesiredStateTable } from './desired-state.js';
-import { DEFAULT_EVENT_QUEUE_MAX, EventQueue } from './event-queue.js';
+import { DEFAULT_EVENT_QUEUE_MAX, DEFAULT_EVENT_QUEUE_MAX_BYTES, EventQueue } from './event-queue.js';
 import { IdentityTable } from './identity.js';
 import { Inbox } from './inbox.js';
 import { Meta } from './meta.js';
@@ -18,6 +18,8 @@ export interface StoreOptions {
   outboxMaxBytes?: number;
   /** Bound of the trap event queue, in events (default `DEFAULT_EVENT_QUEUE_MAX`). */
   eventQueueMax?: number;
+  /** Bound of the trap event queue, in bytes of event JSON (default `DEFAULT_EVENT_QUEUE_MAX_BYTES`). */
+  eventQueueMaxBytes?: number;
   log?: Logger;
   /** Clock in epoch milliseconds; tests fix it. */
   now?: () => number;
@@ -76,6 +78,7 @@ export class Store {
       log,
       now,
       options.eventQueueMax ?? DEFAULT_EVENT_QUEUE_MAX,
+      options.eventQueueMaxBytes ?? DEFAULT_EVENT_QUEUE_MAX_BYTES,
     );
     this.inbox = new Inbox(db, this.outbox, this.quarantine, now);
     this.schedules = new ScheduleState(db, this.outbox, this.quarantine, now);

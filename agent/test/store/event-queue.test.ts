@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type TrapEvent, uuidv7 } from '@drm/protocol';
+import { MAX_MESSAGE_BYTES, type TrapEvent, uuidv7 } from '@drm/protocol';
 import { DB_FILE, SCHEMA_VERSION, Store } from '../../src/store/index.js';
 import { cleanupDirs, openStore, tempDir, trapEvent } from './fixtures.js';
 
@@ -51,13 +51,19 @@ describe('event queue', () => {
     expect(store.events.peek(10)).toEqual(events);
     expect(store.events.peek(2)).toEqual(events.slice(0, 2));
     expect(store.events.peek(0)).toEqual([]);
-    expect(store.events.stats()).toEqual({ count: 3, oldestAt: '2025-03-01T12:00:00.000Z', dropped: 0 });
+    const bytes = events.reduce((n, e) => n + Buffer.byteLength(JSON.stringify(e)), 0);
+    expect(store.events.stats()).toEqual({
+      count: 3,
+      bytes,
+      oldestAt: '2025-03-01T12:00:00.000Z',
+      dropped: 0,
+    });
 
     expect(store.events.ack([events[0]!.id, events[2]!.id, uuidv7()])).toBe(2);
     expect(store.events.peek(10)).toEqual([events[1]]);
     expect(store.events.ack([])).toBe(0);
     expect(store.events.ack([events[1]!.id])).toBe(1);
-    expect(store.events.stats()).toEqual({ count: 0, dropped: 0 });
+    expect(store.events.stats()).toEqual({ count: 0, bytes: 0, dropped: 0 });
   });
 
   it('appends an id once', () => {
@@ -74,7 +80,7 @@ describe('event queue', () => {
     expect(() => store.events.append(bad)).toThrow(/trapOid/);
     const noId = { ...trap(), id: 'abc' } as TrapEvent;
     expect(() => store.events.append(noId)).toThrow();
-    expect(store.events.stats()).toEqual({ count: 0, dropped: 0 });
+    expect(store.events.stats()).toEqual({ count: 0, bytes: 0, dropped: 0 });
   });
 
   it('is bounded: the oldest events go first, counted, with one warning per minute', () => {
@@ -95,6 +101,44 @@ describe('event queue', () => {
     // A duplicate needs no room and drops nothing.
     store.events.append(events[5]!);
     expect(store.events.stats()).toMatchObject({ count: 3, dropped: 3 });
+  });
+
+  it('is bounded in bytes too: the oldest events go first, counted, and the bytes survive a reopen', () => {
+    const dir = join(tempDir(), 'data');
+    const first = Store.open(dir, { eventQueueMaxBytes: MAX_MESSAGE_BYTES });
+    // Events of ~100 KB: two fit the bound, a third pushes the oldest out.
+    const big = () =>
+      trap({
+        varbinds: Array.from({ length: 100 }, (_, i) => ({
+          oid: `1.3.6.1.4.1.99999.${i}`,
+          type: 'OctetString' as const,
+          value: 'b'.repeat(1000),
+        })),
+      });
+    const events = [big(), big(), big()];
+    for (const e of events) first.events.append(e);
+    const size = (e: TrapEvent) => Buffer.byteLength(JSON.stringify(e));
+    expect(first.events.peek(10).map((e) => e.id)).toEqual(events.slice(1).map((e) => e.id));
+    expect(first.events.stats()).toMatchObject({
+      count: 2,
+      bytes: size(events[1]!) + size(events[2]!),
+      dropped: 1,
+    });
+    first.close();
+    const again = track(Store.open(dir, { eventQueueMaxBytes: MAX_MESSAGE_BYTES }));
+    expect(again.events.stats()).toMatchObject({
+      count: 2,
+      bytes: size(events[1]!) + size(events[2]!),
+      dropped: 1,
+    });
+    expect(again.events.ack(events.slice(1).map((e) => e.id))).toBe(2);
+    expect(again.events.stats()).toMatchObject({ count: 0, bytes: 0 });
+  });
+
+  it('refuses a byte bound below one message', () => {
+    expect(() => Store.open(join(tempDir(), 'data'), { eventQueueMaxBytes: MAX_MESSAGE_BYTES - 1 })).toThrow(
+      /eventQueueMaxBytes/,
+    );
   });
 
   it('keeps events and the drop count across a reopen', () => {
@@ -136,7 +180,7 @@ describe('event queue', () => {
     store.events.append(trap());
     expect(store.events.stats()).toMatchObject({ count: 1, dropped: 1 });
     store.reset();
-    expect(store.events.stats()).toEqual({ count: 0, dropped: 0 });
+    expect(store.events.stats()).toEqual({ count: 0, bytes: 0, dropped: 0 });
     expect(store.events.peek(10)).toEqual([]);
   });
 
@@ -159,8 +203,8 @@ describe('event queue', () => {
     raw.close();
 
     const store = track(Store.open(dir));
-    expect(store.report.migrated).toEqual([2, 3]);
-    expect(SCHEMA_VERSION).toBe(3);
+    expect(store.report.migrated).toEqual([2, 3, 4]);
+    expect(SCHEMA_VERSION).toBe(4);
     expect(store.meta.get('probe')).toBe('kept');
     const e = trap();
     store.events.append(e);
