@@ -138,7 +138,8 @@ export class Executor implements Component {
 
   /**
    * Stops taking work; waits up to `graceMs` for running targets, then aborts them WITHOUT
-   * writing results (the store re-queues `running` targets on next open).
+   * writing results: each goes back to `queued`, its start not counted as an attempt (one that
+   * does not unwind in time stays `running`, and the store re-queues it on next open).
    */
   stop(): Promise<void> {
     if (!this.#started) return Promise.resolve();
@@ -250,8 +251,25 @@ export class Executor implements Component {
         now: this.#now,
       });
     }
-    if (claim.reason === 'stop' || this.#closed) return; // left `running`: requeued on next open
+    if (claim.reason === 'stop') {
+      // A clean stop: queued again now, and the start not counted against it.
+      this.#release(t);
+      return;
+    }
+    if (this.#closed) return; // left `running`: requeued on next open
     this.#report(t, outcome);
+  }
+
+  #release(t: InboxTarget): void {
+    try {
+      this.#o.store.inbox.release(t.jobId, t.deviceId);
+    } catch (err) {
+      // Left `running`: the next open queues it again, counting this start.
+      this.#log.warn(
+        { err, jobId: t.jobId, deviceId: t.deviceId },
+        'could not release an interrupted target',
+      );
+    }
   }
 
   /** Completes the target with its records; anything thrown on the way becomes an `internal` result. */

@@ -68,6 +68,10 @@ function prepareInbox(db: Database.Database) {
       `SELECT * FROM inbox WHERE state = 'queued' AND deadline <= ? ORDER BY seq`,
     ),
     requeue: db.prepare(`UPDATE inbox SET state = 'queued', started_at = NULL WHERE state = 'running'`),
+    release: db.prepare(
+      `UPDATE inbox SET state = 'queued', started_at = NULL, attempts = max(attempts - 1, 0)
+        WHERE job_id = ? AND device_id = ? AND state = 'running'`,
+    ),
     pending: db.prepare<[number], { job_id: string; device_id: string }>(
       'SELECT job_id, device_id FROM inbox WHERE receipted = 0 ORDER BY seq LIMIT ?',
     ),
@@ -169,6 +173,15 @@ export class Inbox {
     const key = [jobId.toLowerCase(), deviceId.toLowerCase()] as const;
     // Not fsynced alone: if a power cut loses it, the target is simply still queued.
     return relaxed(this.#db, () => this.#s.markRunning.run(at, ...key).changes === 1);
+  }
+
+  /**
+   * `running` → `queued` for a target a clean stop interrupted: its start is not counted as
+   * an attempt (attempts count the starts a crash cut off, and too many end the target).
+   */
+  release(jobId: string, deviceId: string): boolean {
+    const key = [jobId.toLowerCase(), deviceId.toLowerCase()] as const;
+    return this.#db.transaction(() => this.#s.release.run(...key).changes === 1).immediate();
   }
 
   /**
