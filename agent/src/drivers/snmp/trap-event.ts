@@ -50,11 +50,27 @@ const ENTERPRISE_SPECIFIC = 6;
 
 const { PduType, ObjectType } = snmp;
 
-/** A UDP source address as the protocol's `Host`: no IPv6 zone, IPv4-mapped IPv6 as IPv4. */
+/**
+ * A UDP source address (or a device's address) as the protocol's `Host`, in one spelling per
+ * address so the two compare: no IPv6 zone, IPv6 in its canonical form (RFC 5952: lower case,
+ * no leading zeros, the longest run of zeros as `::`, so `2001:0DB8:0:0::1` is `2001:db8::1`),
+ * IPv4-mapped IPv6 as IPv4. A DNS name comes back in lower case.
+ */
 export function sourceAddress(address: string): string {
-  const bare = address.split('%')[0] ?? address;
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(bare);
-  return (mapped ? mapped[1]! : bare).toLowerCase();
+  const bare = (address.split('%')[0] ?? address).toLowerCase();
+  if (!bare.includes(':')) return bare;
+  let canonical: string;
+  try {
+    // The WHATWG URL parser writes an IPv6 host in its canonical form.
+    canonical = new URL(`http://[${bare}]/`).hostname.slice(1, -1);
+  } catch {
+    return bare;
+  }
+  const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
+  if (!mapped) return canonical;
+  const hi = Number.parseInt(mapped[1]!, 16);
+  const lo = Number.parseInt(mapped[2]!, 16);
+  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
 }
 
 /** The version the message was sent in: a scoped PDU only exists in SNMPv3, a Trap-PDU only in v1. */

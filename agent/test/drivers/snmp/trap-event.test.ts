@@ -36,7 +36,10 @@ describe('notification decoding', () => {
     ['::ffff:192.0.2.7', '192.0.2.7'],
     ['fe80::1%eth0', 'fe80::1'],
     ['2001:DB8::1', '2001:db8::1'],
+    ['2001:0db8:0:0:0:0:0:1', '2001:db8::1'],
+    ['::ffff:c000:0207', '192.0.2.7'],
     ['192.0.2.7', '192.0.2.7'],
+    ['Switch-1.example.net', 'switch-1.example.net'],
   ])('source address %s → %s', (raw, expected) => {
     expect(sourceAddress(raw)).toBe(expected);
   });
@@ -257,6 +260,18 @@ describe('trap authorization and device matching', () => {
     ]);
     expect(auth.conflicts).toEqual(['ops']);
     expect(trapAuthorization([{ deviceId: randomUUID(), address: '192.0.2.9' }], []).communities).toEqual([]);
+  });
+
+  it('matches an IPv6 device however its address is spelled', () => {
+    const index = new TrapDeviceIndex([
+      {
+        deviceId: 'dev-v6',
+        address: '2001:0DB8:0:0:0:0:0:1',
+        snmp: { version: '2c', port: 161, community: 'c' },
+      },
+    ] as DeviceAccess[]);
+    expect(index.match('2001:db8::1', { community: 'c' })).toBe('dev-v6');
+    expect(index.match('2001:db8::2', { community: 'c' })).toBeUndefined();
   });
 
   it('matches by address, then by credentials among devices sharing it', () => {
