@@ -123,7 +123,16 @@ describe('npm start', () => {
     expect(first).toBeDefined();
     // The agent's store as the version before the last schema step left it: upgraded on start.
     const agentDb = new Database(join(dataDir, 'demo-agent', DB_FILE));
-    agentDb.exec('ALTER TABLE identity DROP COLUMN mqtt_password_previous');
+    agentDb.exec(`
+      DROP TRIGGER event_queue_counted_in;
+      DROP TRIGGER event_queue_counted_out;
+      ALTER TABLE event_queue_totals DROP COLUMN bytes;
+      CREATE TRIGGER event_queue_counted_in AFTER INSERT ON event_queue BEGIN
+        UPDATE event_queue_totals SET count = count + 1 WHERE singleton = 1;
+      END;
+      CREATE TRIGGER event_queue_counted_out AFTER DELETE ON event_queue BEGIN
+        UPDATE event_queue_totals SET count = count - 1 WHERE singleton = 1;
+      END;`);
     agentDb.pragma(`user_version = ${SCHEMA_VERSION - 1}`);
     agentDb.close();
     const s = await start();
