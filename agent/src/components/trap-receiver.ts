@@ -53,6 +53,7 @@ const NO_DROPS: Record<TrapDropReason, number> = {
   auth: 0,
   malformed: 0,
   unsupported: 0,
+  replayed: 0,
   invalid: 0,
   store: 0,
 };

@@ -124,6 +124,7 @@ describe('trap receiver refusals', () => {
       auth: 2,
       malformed: 0,
       unsupported: 0,
+      replayed: 0,
       invalid: 0,
       store: 0,
     });
@@ -264,6 +265,47 @@ describe('trap receiver and truncated datagrams', () => {
       expect(h.receiver.stats.dropped).toMatchObject({ malformed: whole.length, invalid: 0 });
     } finally {
       udp.close();
+    }
+  });
+});
+
+describe('trap receiver and replayed SNMPv3 notifications', () => {
+  it('stores an authenticated v3 trap once, however often its datagram is played back', async () => {
+    h = await TrapHarness.start();
+    // The sender's datagram, caught on its way.
+    const capture = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => capture.bind(0, '127.0.0.1', resolve));
+    const caught = new Promise<Buffer>((resolve) => capture.once('message', (msg) => resolve(msg)));
+    const sender = snmp.createV3Session('127.0.0.1', V3_USER, {
+      trapPort: capture.address().port,
+      version: snmp.Version3,
+      sourceAddress: '127.0.0.3',
+      timeout: 1000,
+      retries: 0,
+    });
+    const replayer = dgram.createSocket('udp4');
+    try {
+      await trap(sender, LINK_DOWN);
+      const datagram = await caught;
+      await new Promise<void>((resolve) => replayer.bind(0, '127.0.0.3', resolve));
+      const send = () =>
+        new Promise<void>((resolve, reject) =>
+          replayer.send(datagram, h!.receiver.port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+        );
+      await send();
+      await h.queued(1);
+      await send();
+      await send();
+      await h.dropped('replayed', 2);
+      expect(await h.queued(1)).toHaveLength(1);
+      // A new trap of the same sender is not a replay.
+      await trap(h.v3(), LINK_DOWN);
+      await h.queued(2);
+      expect(h.receiver.stats.dropped).toMatchObject({ replayed: 2, auth: 0 });
+    } finally {
+      sender.close();
+      capture.close();
+      replayer.close();
     }
   });
 });

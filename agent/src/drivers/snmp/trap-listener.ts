@@ -5,6 +5,7 @@ import snmp from 'net-snmp';
 import type { TrapAuthorization } from './trap-access.js';
 import type { RawNotification } from './trap-event.js';
 import { Malformed, Tlv } from './wire/ber.js';
+import { Flags, parseV3Message } from './wire/message.js';
 
 /** Why a datagram did not become a notification. */
 export type TrapRejectReason =
@@ -17,7 +18,9 @@ export type TrapRejectReason =
   /** Not a decodable SNMP message. */
   | 'malformed'
   /** A well-formed message that is not a notification (a Get, a Set...). */
-  | 'unsupported';
+  | 'unsupported'
+  /** An authenticated SNMPv3 message received before, byte for byte: a replay. */
+  | 'replayed';
 
 export interface TrapRejection {
   reason: TrapRejectReason;
@@ -140,9 +143,17 @@ export class TrapListener {
     const { port } = socket.address();
     // The socket is bound already; net-snmp's own bind call must not bind it twice.
     socket.bind = (() => socket) as typeof socket.bind;
+    const replays = new ReplayGuard();
     const onMessage = (err: NetSnmpError | null, data?: unknown) => {
-      if (!err) options.onNotification(data as RawNotification);
-      else if (err.rinfo) options.onRejected(classify(err));
+      if (!err) {
+        // net-snmp calls back while it handles the datagram: `current` is this message's.
+        const notification = data as RawNotification;
+        if (replays.accept()) options.onNotification(notification);
+        else {
+          const { address, port } = notification.rinfo;
+          options.onRejected({ reason: 'replayed', source: { address, port }, detail: 'seen before' });
+        }
+      } else if (err.rinfo) options.onRejected(classify(err));
       else options.onSocketError(err);
     };
     let receiver: ReceiverInternals;
@@ -162,7 +173,7 @@ export class TrapListener {
       socket.close();
       throw err;
     }
-    guardMessages(socket, options.onRejected);
+    guardMessages(socket, options.onRejected, replays);
     countReports(receiver, options.onRejected);
     return new TrapListener(socket, receiver);
   }
@@ -230,11 +241,65 @@ export function wellFramed(buf: Buffer): boolean {
   }
 }
 
+/** How long, and how many, authenticated SNMPv3 messages are remembered to refuse replays. */
+const REPLAY_WINDOW_MS = 15 * 60_000;
+const REPLAY_MEMORY = 50_000;
+
+/**
+ * Refuses a second copy of an authenticated SNMPv3 notification. A v3 message's digest is an
+ * HMAC over all of it, so a copy is a replay (or a sender re-sending an inform whose answer it
+ * missed: net-snmp answers it again, and it is not stored twice). net-snmp's receiver checks
+ * neither engine time nor boots, so without this a captured trap could be played back as new
+ * alarms. Copies are caught within `REPLAY_WINDOW_MS` and the last `REPLAY_MEMORY` messages.
+ * A message is remembered only once it authenticated, so forgeries fill nothing.
+ */
+class ReplayGuard {
+  readonly #seen = new Map<string, number>();
+  /** The authenticated v3 message being handled now, by its engine id and digest; else null. */
+  #current: string | null = null;
+
+  /** Called for each datagram before net-snmp reads it. */
+  before(buf: Buffer): void {
+    this.#current = null;
+    if (buf[0] !== 0x30) return;
+    try {
+      const msg = parseV3Message(buf);
+      if ((msg.flags & Flags.auth) === 0 || msg.digestLength === 0) return;
+      const digest = buf.subarray(msg.digestAt, msg.digestAt + msg.digestLength);
+      this.#current = `${msg.engineId.toString('hex')}/${digest.toString('hex')}`;
+    } catch {
+      // Not SNMPv3, or not a message this reader takes: net-snmp judges it.
+    }
+  }
+
+  /** For the notification net-snmp accepted now: true unless it is a copy of one before. */
+  accept(): boolean {
+    const key = this.#current;
+    this.#current = null;
+    if (key === null) return true;
+    const now = Date.now();
+    const at = this.#seen.get(key);
+    if (at !== undefined && now - at <= REPLAY_WINDOW_MS) return false;
+    this.#seen.delete(key);
+    this.#seen.set(key, now);
+    // Oldest first, in insertion order.
+    for (const [k, t] of this.#seen) {
+      if (this.#seen.size <= REPLAY_MEMORY && now - t <= REPLAY_WINDOW_MS) break;
+      this.#seen.delete(k);
+    }
+    return true;
+  }
+}
+
 /**
  * Wraps net-snmp's datagram handler: a datagram that is not well-framed BER is dropped as
  * `malformed` before net-snmp reads it, and a throw inside net-snmp becomes the same.
  */
-function guardMessages(socket: dgram.Socket, onRejected: (r: TrapRejection) => void): void {
+function guardMessages(
+  socket: dgram.Socket,
+  onRejected: (r: TrapRejection) => void,
+  replays: ReplayGuard,
+): void {
   const handlers = socket.listeners('message') as ((msg: Buffer, rinfo: dgram.RemoteInfo) => void)[];
   socket.removeAllListeners('message');
   socket.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => {
@@ -246,6 +311,7 @@ function guardMessages(socket: dgram.Socket, onRejected: (r: TrapRejection) => v
       });
       return;
     }
+    replays.before(msg);
     for (const handler of handlers) {
       try {
         handler.call(socket, msg, rinfo);
