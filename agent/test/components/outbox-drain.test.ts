@@ -11,6 +11,7 @@ import {
 import { createTestHub, type TestHub } from '../../../hub/test/helpers/hub.js';
 import { until } from '../../../hub/test/helpers/mqtt.js';
 import { addDevice, publishRaw, removeStores, watch } from '../link/hub-side.js';
+import { trapEvent } from '../store/fixtures.js';
 import { type Runtime, type RuntimeOptions, runtime } from '../link/runtime.js';
 
 /**
@@ -218,16 +219,7 @@ describe('OutboxDrain', () => {
   it('quarantines a stored event too large for a message, and sends the events behind it', async () => {
     const r = await make(hub, { drain: { ackTimeoutMs: 60_000 } });
     const deviceId = await addDevice(hub, r.agent);
-    const trap = (varbinds: TrapEvent['varbinds']): TrapEvent => ({
-      id: uuidv7(),
-      receivedAt: new Date().toISOString(),
-      source: { address: '192.0.2.10', port: 49152 },
-      version: '2c',
-      pdu: 'trap',
-      trapOid: '1.3.6.1.6.3.1.1.5.3',
-      deviceId,
-      varbinds,
-    });
+    const trap = (varbinds: TrapEvent['varbinds']) => trapEvent({ deviceId, varbinds });
     // As an agent that did not yet cut events to fit a message could have stored it.
     const huge = trap(
       Array.from({ length: 400 }, (_, i) => ({

@@ -194,15 +194,20 @@ const INFORM_NET_SNMP_CANNOT_ECHO = Buffer.from(
   'hex',
 );
 
+/** A plain UDP socket that sends datagrams as given to the receiver's port. */
+function rawSender(port: number): { udp: dgram.Socket; send: (b: Buffer) => Promise<void> } {
+  const udp = dgram.createSocket('udp4');
+  const send = (b: Buffer) =>
+    new Promise<void>((resolve, reject) =>
+      udp.send(b, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
+    );
+  return { udp, send };
+}
+
 describe('trap receiver and bad datagrams', () => {
   it('counts and drops garbage, non-notifications and invalid notifications, and keeps receiving', async () => {
     h = await TrapHarness.start({ communities: ['public'] });
-    const port = h.receiver.port;
-    const udp = dgram.createSocket('udp4');
-    const send = (b: Buffer) =>
-      new Promise<void>((resolve, reject) =>
-        udp.send(b, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
-      );
+    const { send, udp } = rawSender(h.receiver.port);
     try {
       await send(Buffer.from('definitely not BER'));
       await send(Buffer.from([0x30, 0x03, 0x02, 0x01, 0x09]));
@@ -239,12 +244,7 @@ describe('trap receiver and bad datagrams', () => {
 describe('trap receiver and truncated datagrams', () => {
   it('drops every cut of a notification as malformed, and reads the whole one', async () => {
     h = await TrapHarness.start({ communities: ['public'] });
-    const port = h.receiver.port;
-    const udp = dgram.createSocket('udp4');
-    const send = (b: Buffer) =>
-      new Promise<void>((resolve, reject) =>
-        udp.send(b, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())),
-      );
+    const { send, udp } = rawSender(h.receiver.port);
     try {
       const whole = v2cMessage('public', 0xa7, [
         varbind('1.3.6.1.6.3.1.1.4.1.0', oid(LINK_DOWN)),
