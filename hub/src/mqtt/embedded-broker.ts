@@ -122,12 +122,12 @@ export class EmbeddedMqttHub implements MqttHub {
   ): Promise<void> {
     const { topic, payload } = outbound(tenantId, agentId, channel, body);
     if (this.broker.closed) throw new Error('the MQTT broker is closed');
-    if (this.connections.clientsOf(tenantId, agentId).length === 0) {
-      // Kept for its session, the message would wait in memory for as long as the agent stays
-      // away, however many came after it. Everything the hub sends an agent is sent again when
-      // it connects (its config, unreceipted jobs, pending cancels) or asked for again (an ack,
-      // by the batch sent again), so an agent that is not connected is sent nothing.
-      this.opts.log.debug({ tenantId, agentId, channel }, 'agent not connected; nothing queued for it');
+    if (channel === 'config' && this.connections.clientsOf(tenantId, agentId).length === 0) {
+      // Kept for its session, each push (with its devices' secrets) would wait in memory for
+      // as long as the agent stays away, however many came after it; the agent is sent its
+      // current config whenever it connects. Jobs, cancels and acks are kept for the session:
+      // a cancel the agent missed is not sent again.
+      this.opts.log.debug({ tenantId, agentId }, 'agent not connected; config not queued for it');
       return;
     }
     await new Promise<void>((resolve, reject) => {
@@ -189,9 +189,10 @@ export class EmbeddedMqttHub implements MqttHub {
     socket.once('close', () => this.sockets.delete(socket));
     try {
       const client = this.broker.handle(socket);
-      limitPacketSize(client, (declared, limit, connected) => {
+      const authenticated = () => this.connections.identityOf(client) !== undefined;
+      limitPacketSize(client, authenticated, (declared, limit, known) => {
         this.opts.metrics.denied.inc({
-          operation: connected ? 'publish' : 'connect',
+          operation: known ? 'publish' : 'connect',
           reason: 'packet-too-large',
         });
         this.opts.log.info(

@@ -35,8 +35,8 @@ export type InboundHandler<C extends AgentToHubChannel> = (
 export interface MqttHub {
   /**
    * Publishes `body` in a fresh envelope to the agent's channel, QoS 1; resolves when handed to
-   * the broker. The embedded broker sends nothing to an agent that is not connected: all the
-   * hub sends is sent again, or asked for again, when the agent connects.
+   * the broker. The embedded broker keeps no `config` for an agent that is not connected (it is
+   * pushed its current config whenever it connects); other messages wait in its session.
    */
   publish<C extends HubToAgentChannel>(
     tenantId: string,

@@ -236,6 +236,26 @@ describe('packet size bound', () => {
     expect(code).toBe(0);
   });
 
+  it('holds an agent to the bound of an authenticated connection while its session is replayed', async () => {
+    const agent = await enrollAgent(hub);
+    const first = await connectAgent(hub.url, agent, { clean: false });
+    await subackCodes(first, [topicOf(agent, 'ack')]);
+    await first.endAsync();
+    await new Promise((r) => setTimeout(r, 100));
+    // Messages waiting in its session: the broker sends them before it counts the client as
+    // connected.
+    for (let i = 0; i < 50; i++) {
+      await hub.app.mqtt.publish(agent.tenantId, agent.agentId, 'ack', { committed: [randomUUID()] });
+    }
+    const before = await tooLarge('connect');
+    const again = await connect(agent, { clean: false });
+    await subackCodes(again, [topicOf(agent, 'ack')]);
+    // 100 KB: past the bound before authentication, well within the one after.
+    await again.publishAsync(topicOf(agent, 'events'), Buffer.alloc(100_000, 0x20), { qos: 1 });
+    expect(await closedWithin(again, 300)).toBe(false);
+    expect(await tooLarge('connect')).toBe(before);
+  });
+
   it('closes an agent connection at a publish past the bound, and counts it', async () => {
     const agent = await enrollAgent(hub);
     const client = await connect(agent);
@@ -271,26 +291,31 @@ describe('hub to agent', () => {
     expect(others).toEqual([]);
   });
 
-  it('keeps nothing for an agent that is not connected, even with a persistent session', async () => {
+  it('keeps no config for an agent that is not connected, and keeps its other messages', async () => {
     const a = await enrollAgent(hub);
     const first = await connectAgent(hub.url, a, { clean: false });
-    await subackCodes(first, [topicOf(a, 'ack')]);
+    await subackCodes(first, [topicOf(a, 'config'), topicOf(a, 'ack')]);
     await first.endAsync();
     await new Promise((r) => setTimeout(r, 100));
-    for (let i = 0; i < 3; i++) {
-      await hub.app.mqtt.publish(a.tenantId, a.agentId, 'ack', { committed: [randomUUID()] });
+    for (let revision = 1; revision <= 3; revision++) {
+      await hub.app.mqtt.publish(a.tenantId, a.agentId, 'config', { revision, devices: [], schedules: [] });
     }
+    // An ack (or a cancel) the agent must not miss waits in its session.
+    const ack = { committed: [randomUUID()] };
+    await hub.app.mqtt.publish(a.tenantId, a.agentId, 'ack', ack);
     const got: string[] = [];
     // Listening before the CONNACK: a stored session's messages follow it at once.
     const again = mqtt.connect(hub.url, agentOptions(a, { clean: false }));
     clients.push(again);
     again.on('message', (topic) => got.push(topic));
     await new Promise((resolve) => again.once('connect', resolve));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(got).toEqual([]);
-    // Connected again, it gets what is sent now.
-    await hub.app.mqtt.publish(a.tenantId, a.agentId, 'ack', { committed: [randomUUID()] });
     expect(await until(() => got.length === 1)).toBe(true);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toEqual([topicOf(a, 'ack')]);
+    // Connected again, it gets its config.
+    await hub.app.mqtt.publish(a.tenantId, a.agentId, 'config', { revision: 4, devices: [], schedules: [] });
+    expect(await until(() => got.length === 2)).toBe(true);
+    expect(got[1]).toBe(topicOf(a, 'config'));
   });
 
   it('refuses to publish a message over MAX_MESSAGE_BYTES', async () => {
