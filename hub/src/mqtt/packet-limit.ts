@@ -2,9 +2,10 @@ import type { Client } from 'aedes';
 import { MAX_MESSAGE_BYTES } from '@drm/protocol';
 
 /**
- * The largest packet a connection may send before its CONNECT is accepted. A CONNECT holds a
- * client id, a user name, a password and the agent's will (its small `status` message): a few
- * hundred bytes. Anyone who can reach the port can send one, without credentials.
+ * The largest packet a connection may send before its credentials are accepted. A CONNECT
+ * holds a client id, a user name, a password and the agent's will (its small `status`
+ * message): a few hundred bytes. Anyone who can reach the port can send one, without
+ * credentials.
  */
 export const MAX_PACKET_BEFORE_CONNECT = 16 * 1024;
 
@@ -34,7 +35,13 @@ interface PacketParser {
  */
 export function limitPacketSize(
   client: Client,
-  refuse: (declared: number, limit: number, connected: boolean) => void,
+  /**
+   * Whether the connection's credentials were accepted. Not aedes' `connected`, which it sets
+   * only after a persistent session's queued messages went out: an agent's first publishes
+   * would meet the bound of an unauthenticated connection until then.
+   */
+  authenticated: () => boolean,
+  refuse: (declared: number, limit: number, authenticated: boolean) => void,
 ): void {
   const parser = (client as unknown as { _parser?: Partial<PacketParser> })._parser;
   const parseLength = parser?._parseLength;
@@ -43,10 +50,10 @@ export function limitPacketSize(
   }
   parser._parseLength = function boundedParseLength(this: PacketParser): boolean {
     if (!parseLength.call(this)) return false;
-    const connected = client.connected;
-    const limit = connected ? MAX_PACKET_AFTER_CONNECT : MAX_PACKET_BEFORE_CONNECT;
+    const known = authenticated();
+    const limit = known ? MAX_PACKET_AFTER_CONNECT : MAX_PACKET_BEFORE_CONNECT;
     if (this.packet.length <= limit) return true;
-    refuse(this.packet.length, limit, connected);
+    refuse(this.packet.length, limit, known);
     // Stops this parse; the connection is closed and reads nothing more.
     return false;
   };
