@@ -251,12 +251,12 @@ export class Executor implements Component {
         now: this.#now,
       });
     }
+    if (this.#closed) return; // unwound too late: left `running`, requeued on next open
     if (claim.reason === 'stop') {
       // A clean stop: queued again now, and the start not counted against it.
       this.#release(t);
       return;
     }
-    if (this.#closed) return; // left `running`: requeued on next open
     this.#report(t, outcome);
   }
 

@@ -96,7 +96,10 @@ export class InboundDispatcher {
     }
     const key = `${tenantId}/${agentId}`;
     const busy = this.handling.get(key);
-    if (busy && (busy.messages >= MAX_HANDLING_PER_AGENT || busy.bytes >= MAX_HANDLING_BYTES_PER_AGENT)) {
+    if (
+      busy &&
+      (busy.messages >= MAX_HANDLING_PER_AGENT || busy.bytes + bytes > MAX_HANDLING_BYTES_PER_AGENT)
+    ) {
       this.invalid(channel, 'busy', who, `${busy.messages} messages of this agent are being handled`);
       return;
     }

@@ -104,21 +104,25 @@ const OMITTED_FIELD_BYTES = 32;
  * out varbind, here or in `decode`, is counted in `omittedVarbinds`.
  */
 function fitted(event: TrapEvent, omitted: number): TrapEvent {
-  let out: TrapEvent = omitted > 0 ? { ...event, omittedVarbinds: omitted } : event;
-  const { bytes, limit } = encodeMessage(messageFor('events', out));
-  if (bytes <= limit) return out;
-  let over = bytes - limit + (omitted > 0 ? 0 : OMITTED_FIELD_BYTES);
-  let keep = out.varbinds.length;
-  while (keep > 0 && over > 0) {
-    keep -= 1;
-    // Its JSON and the comma before it.
-    over -= Buffer.byteLength(JSON.stringify(out.varbinds[keep])) + 1;
-  }
-  out = {
-    ...out,
-    varbinds: out.varbinds.slice(0, keep),
-    omittedVarbinds: omitted + (out.varbinds.length - keep),
+  const cut = (keep: number): TrapEvent => {
+    const left = omitted + (event.varbinds.length - keep);
+    const varbinds = keep === event.varbinds.length ? event.varbinds : event.varbinds.slice(0, keep);
+    return left > 0 ? { ...event, varbinds, omittedVarbinds: left } : { ...event, varbinds };
   };
+  let keep = event.varbinds.length;
+  let out = cut(keep);
+  let { bytes, limit } = encodeMessage(messageFor('events', out));
+  while (bytes > limit && keep > 0) {
+    // Cut what is over (each varbind's JSON and the comma before it), with room for the count
+    // of left out varbinds; measure again, as the count may have grown by a digit.
+    let over = bytes - limit + OMITTED_FIELD_BYTES;
+    while (keep > 0 && over > 0) {
+      keep -= 1;
+      over -= Buffer.byteLength(JSON.stringify(event.varbinds[keep])) + 1;
+    }
+    out = cut(keep);
+    ({ bytes, limit } = encodeMessage(messageFor('events', out)));
+  }
   return out;
 }
 

@@ -205,6 +205,29 @@ describe('notification decoding', () => {
     expect(TrapEvent.safeParse(event).success).toBe(true);
   });
 
+  it('fits one message whatever the sizes, the count of left out varbinds included', () => {
+    const longOid = Array.from({ length: 132 }, (_, i) => String(i + 1)).join('.');
+    for (let pad = 0; pad < 400; pad += 1) {
+      const pdu = {
+        type: PduType.TrapV2,
+        varbinds: [
+          trapOid('1.3.6.1.4.1.9.0.1'),
+          { oid: '1.3.6.1.2.1.1.2.0', type: ObjectType.OID, value: longOid },
+          ...Array.from({ length: 900 }, (_, i) => ({
+            oid: `1.3.6.1.4.1.9.9.${i}`,
+            type: ObjectType.OctetString,
+            value: Buffer.from('v'.repeat(260 + (i === 0 ? pad : 0))),
+          })),
+        ],
+      };
+      const out = toTrapEvent({ pdu, rinfo }, ctx());
+      expect(out.ok).toBe(true);
+      if (!out.ok) return;
+      expect(out.event.varbinds.length + (out.event.omittedVarbinds ?? 0)).toBe(901);
+      expect(encodeMessage(messageFor('events', out.event)).fits).toBe(true);
+    }
+  });
+
   it('keeps a v3 security name and a device id', () => {
     const deviceId = randomUUID();
     const out = toTrapEvent(
