@@ -12,6 +12,7 @@ import { brokerHooks } from './embedded-hooks.js';
 import { InboundDispatcher } from './inbound.js';
 import type { MqttMetrics } from './metrics.js';
 import { outbound } from './outbound.js';
+import { LoginThrottle } from './login-throttle.js';
 import { limitPacketSize } from './packet-limit.js';
 import type { Presence } from './presence.js';
 import type { AgentIdentity, InboundHandler, MqttHub } from './types.js';
@@ -37,6 +38,8 @@ export interface EmbeddedBrokerOptions {
   metrics: MqttMetrics;
   log: Logger;
   authCache?: AuthCacheOptions;
+  /** Wrong passwords from one address before its logins are refused for the window. */
+  loginThrottle?: { maxFailures?: number; windowMs?: number };
 }
 
 /**
@@ -73,7 +76,8 @@ export class EmbeddedMqttHub implements MqttHub {
       metrics,
       onSeen: (who, ch, at) => presence.seen(who, ch, at),
     });
-    const hooks = brokerHooks({ cache, connections, inbound, metrics, log });
+    const throttle = new LoginThrottle(opts.loginThrottle?.maxFailures, opts.loginThrottle?.windowMs);
+    const hooks = brokerHooks({ cache, throttle, connections, inbound, metrics, log });
     const broker = await Aedes.createBroker({ ...hooks, connectTimeout: 10_000 });
     const hub = new EmbeddedMqttHub(broker, opts, cache, connections, inbound);
     hub.wire();

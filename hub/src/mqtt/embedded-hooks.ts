@@ -5,10 +5,13 @@ import { checkClientId, checkPublish, checkSubscribe, checkWill } from './acl.js
 import type { AuthCache } from './auth-cache.js';
 import type { AgentConnections } from './connections.js';
 import type { InboundDispatcher } from './inbound.js';
+import type { LoginThrottle } from './login-throttle.js';
 import type { MqttMetrics } from './metrics.js';
 
 export interface HookDeps {
   cache: AuthCache;
+  /** Wrong passwords per remote address; none when absent. */
+  throttle?: LoginThrottle;
   connections: AgentConnections;
   inbound: InboundDispatcher;
   metrics: MqttMetrics;
@@ -49,8 +52,15 @@ export function brokerHooks(deps: HookDeps): Hooks {
   ): Promise<Verdict> => {
     if (!username || !password)
       return { ok: false, code: BAD_USERNAME_OR_PASSWORD, reason: 'no-credentials' };
+    // A TCP or TLS socket (the embedded broker listens on nothing else).
+    const address = (client.conn as { remoteAddress?: string }).remoteAddress;
+    if (deps.throttle?.throttled(address))
+      return { ok: false, code: SERVER_UNAVAILABLE, reason: 'throttled' };
     const agent = await deps.cache.check(username, password);
-    if (!agent) return { ok: false, code: BAD_USERNAME_OR_PASSWORD, reason: 'bad-credentials' };
+    if (!agent) {
+      deps.throttle?.failed(address);
+      return { ok: false, code: BAD_USERNAME_OR_PASSWORD, reason: 'bad-credentials' };
+    }
     if (agent.revoked) return { ok: false, code: NOT_AUTHORIZED, reason: 'revoked' };
     const who = { tenantId: agent.tenantId, agentId: agent.agentId };
     const info = connects.get(client);

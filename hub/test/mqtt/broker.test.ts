@@ -122,6 +122,52 @@ describe('authentication', () => {
   });
 });
 
+describe('login throttle', () => {
+  /** A CONNECT from `localAddress`, written by hand; resolves with the CONNACK return code. */
+  function rawConnack(localAddress: string, agent: TestAgent, password: string): Promise<number> {
+    const { username } = agent;
+    const clientId = `${agent.agentId}-${randomUUID().slice(0, 8)}`;
+    const field = (s: string) => {
+      const b = Buffer.from(s);
+      return Buffer.concat([Buffer.from([b.length >> 8, b.length & 255]), b]);
+    };
+    const body = Buffer.concat([
+      field('MQTT'),
+      Buffer.from([4, 0xc2, 0, 0]), // level 4; user name, password, clean session; no keep-alive
+      field(clientId),
+      field(username),
+      field(password),
+    ]);
+    // The remaining length as MQTT's variable-length integer (two bytes at most here).
+    const length = body.length < 128 ? [body.length] : [(body.length & 127) | 128, body.length >> 7];
+    const packet = Buffer.concat([Buffer.from([0x10, ...length]), body]);
+    return new Promise<number>((resolve, reject) => {
+      const socket = net.connect({ port: hub.app.mqtt.port!, host: '127.0.0.1', localAddress });
+      socket.once('error', reject);
+      socket.once('close', () => reject(new Error('closed without CONNACK')));
+      socket.once('data', (d) => {
+        socket.destroy();
+        resolve(d[0] === 0x20 ? d[3]! : -1);
+      });
+      socket.write(packet);
+    });
+  }
+
+  it('refuses logins from an address at once after ten wrong passwords, the right one included', async () => {
+    const agent = await enrollAgent(hub);
+    const throttled = () =>
+      metricValue(hub, 'drm_hub_mqtt_denied_total', { operation: 'connect', reason: 'throttled' });
+    const before = await throttled();
+    expect(await rawConnack('127.0.0.9', agent, agent.password)).toBe(0);
+    for (let i = 0; i < 10; i++) expect(await rawConnack('127.0.0.9', agent, 'wrong')).toBe(4);
+    // Server unavailable: come back later.
+    expect(await rawConnack('127.0.0.9', agent, agent.password)).toBe(3);
+    expect(await throttled()).toBe(before + 1);
+    // Another address is not held up.
+    expect(await rawConnack('127.0.0.10', agent, agent.password)).toBe(0);
+  });
+});
+
 describe('subscriptions', () => {
   it('grants an agent its own four hub-to-agent topics', async () => {
     const agent = await enrollAgent(hub);
