@@ -62,6 +62,8 @@ export class EmbeddedMqttHub implements MqttHub {
     private readonly cache: AuthCache,
     private readonly connections: AgentConnections,
     private readonly inbound: InboundDispatcher,
+    /** Each client's remote address, taken when its socket was accepted (login throttle). */
+    private readonly addresses: WeakMap<Client, string>,
   ) {
     this.connected = new AgentListeners(opts.log, 'onAgentConnected');
     this.disconnected = new AgentListeners(opts.log, 'onAgentDisconnected');
@@ -77,9 +79,11 @@ export class EmbeddedMqttHub implements MqttHub {
       onSeen: (who, ch, at) => presence.seen(who, ch, at),
     });
     const throttle = new LoginThrottle(opts.loginThrottle?.maxFailures, opts.loginThrottle?.windowMs);
-    const hooks = brokerHooks({ cache, throttle, connections, inbound, metrics, log });
+    const addresses = new WeakMap<Client, string>();
+    const addressOf = (client: Client) => addresses.get(client) ?? 'unknown';
+    const hooks = brokerHooks({ cache, throttle, addressOf, connections, inbound, metrics, log });
     const broker = await Aedes.createBroker({ ...hooks, connectTimeout: 10_000 });
-    const hub = new EmbeddedMqttHub(broker, opts, cache, connections, inbound);
+    const hub = new EmbeddedMqttHub(broker, opts, cache, connections, inbound, addresses);
     hub.wire();
     return hub;
   }
@@ -193,6 +197,7 @@ export class EmbeddedMqttHub implements MqttHub {
     socket.once('close', () => this.sockets.delete(socket));
     try {
       const client = this.broker.handle(socket);
+      this.addresses.set(client, socket.remoteAddress ?? 'unknown');
       const authenticated = () => this.connections.identityOf(client) !== undefined;
       limitPacketSize(client, authenticated, (declared, limit, known) => {
         this.opts.metrics.denied.inc({

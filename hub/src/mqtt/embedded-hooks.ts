@@ -12,6 +12,8 @@ export interface HookDeps {
   cache: AuthCache;
   /** Wrong passwords per remote address; none when absent. */
   throttle?: LoginThrottle;
+  /** The remote address a client connected from, taken when its socket was accepted. */
+  addressOf?: (client: Client) => string;
   connections: AgentConnections;
   inbound: InboundDispatcher;
   metrics: MqttMetrics;
@@ -52,15 +54,21 @@ export function brokerHooks(deps: HookDeps): Hooks {
   ): Promise<Verdict> => {
     if (!username || !password)
       return { ok: false, code: BAD_USERNAME_OR_PASSWORD, reason: 'no-credentials' };
-    // A TCP or TLS socket (the embedded broker listens on nothing else).
-    const address = (client.conn as { remoteAddress?: string }).remoteAddress;
-    if (deps.throttle?.throttled(address))
+    // Taken when the socket was accepted: a socket reset since has no address any more.
+    const address = deps.addressOf?.(client) ?? 'unknown';
+    const { throttle } = deps;
+    if (throttle && !throttle.begin(address)) {
       return { ok: false, code: SERVER_UNAVAILABLE, reason: 'throttled' };
-    const agent = await deps.cache.check(username, password);
-    if (!agent) {
-      deps.throttle?.failed(address);
-      return { ok: false, code: BAD_USERNAME_OR_PASSWORD, reason: 'bad-credentials' };
     }
+    let agent: Awaited<ReturnType<AuthCache['check']>>;
+    try {
+      agent = await deps.cache.check(username, password);
+    } catch (err) {
+      throttle?.end(address, false);
+      throw err;
+    }
+    throttle?.end(address, !agent);
+    if (!agent) return { ok: false, code: BAD_USERNAME_OR_PASSWORD, reason: 'bad-credentials' };
     if (agent.revoked) return { ok: false, code: NOT_AUTHORIZED, reason: 'revoked' };
     const who = { tenantId: agent.tenantId, agentId: agent.agentId };
     const info = connects.get(client);

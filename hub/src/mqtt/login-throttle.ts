@@ -1,49 +1,66 @@
+interface Entry {
+  /** Start of the window the failures count in. */
+  since: number;
+  failures: number;
+  /** Logins from the address being checked now (their hash not done yet). */
+  pending: number;
+}
+
 /**
- * Refused agent logins, per remote address. Checking an MQTT password costs a scrypt hash
- * (on the thread pool that user logins and enrollment share), and anyone who can reach the
- * broker's port can ask for one per CONNECT: past `maxFailures` wrong passwords from one
- * address within `windowMs`, its next logins are refused at once, without a hash, until the
- * window has passed. A correct password is never the way out of the throttle, so that it
- * cannot be found by trying while throttled.
+ * Agent logins per remote address. Checking an MQTT password costs a scrypt hash (on the
+ * thread pool that user logins and enrollment share), and anyone who can reach the broker's
+ * port can ask for one per CONNECT: once the wrong passwords of an address within `windowMs`,
+ * with its logins being checked right now, reach `maxFailures`, its next logins are refused
+ * at once, without a hash, until the window has passed. Logins in flight count, so a burst
+ * sent at once is held to the bound too. A correct password is never the way out of the
+ * throttle, so that it cannot be found by trying while throttled.
+ *
+ * The bound is far above what agents reach by themselves: an agent with a wrong password backs
+ * off from 1 s to a minute, about seven attempts in its first minute and one a minute after,
+ * so a few broken agents behind one NAT address do not lock out the others.
  */
 export class LoginThrottle {
-  readonly #failures = new Map<string, { since: number; count: number }>();
+  readonly #entries = new Map<string, Entry>();
 
   constructor(
-    readonly maxFailures = 10,
+    readonly maxFailures = 30,
     readonly windowMs = 60_000,
     /** Addresses remembered at most; the oldest go first. */
     readonly maxAddresses = 10_000,
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Whether logins from `address` are refused now. */
-  throttled(address: string | undefined): boolean {
-    if (address === undefined) return false;
-    const entry = this.#failures.get(address);
-    if (!entry) return false;
-    if (this.now() - entry.since > this.windowMs) {
-      this.#failures.delete(address);
-      return false;
+  /**
+   * Reserves a login check for `address`; false when its logins are refused now. Each true
+   * must be followed by one `end`.
+   */
+  begin(address: string): boolean {
+    const now = this.now();
+    let entry = this.#entries.get(address);
+    if (entry && now - entry.since > this.windowMs) {
+      entry.since = now;
+      entry.failures = 0;
     }
-    return entry.count >= this.maxFailures;
+    if (!entry) {
+      entry = { since: now, failures: 0, pending: 0 };
+      this.#entries.set(address, entry);
+      // Insertion order is age order.
+      for (const key of this.#entries.keys()) {
+        if (this.#entries.size <= this.maxAddresses) break;
+        this.#entries.delete(key);
+      }
+    }
+    if (entry.failures + entry.pending >= this.maxFailures) return false;
+    entry.pending += 1;
+    return true;
   }
 
-  /** Notes a wrong password from `address`. */
-  failed(address: string | undefined): void {
-    if (address === undefined) return;
-    const now = this.now();
-    const entry = this.#failures.get(address);
-    if (entry && now - entry.since <= this.windowMs) {
-      entry.count += 1;
-      return;
-    }
-    this.#failures.delete(address);
-    this.#failures.set(address, { since: now, count: 1 });
-    // Insertion order is age order.
-    for (const key of this.#failures.keys()) {
-      if (this.#failures.size <= this.maxAddresses) break;
-      this.#failures.delete(key);
-    }
+  /** Ends a login check `begin` allowed; `failed` when the password was wrong. */
+  end(address: string, failed: boolean): void {
+    const entry = this.#entries.get(address);
+    if (!entry) return;
+    entry.pending = Math.max(0, entry.pending - 1);
+    if (failed) entry.failures += 1;
+    if (entry.failures === 0 && entry.pending === 0) this.#entries.delete(address);
   }
 }

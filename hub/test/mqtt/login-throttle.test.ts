@@ -2,31 +2,46 @@ import { describe, expect, it } from 'vitest';
 import { LoginThrottle } from '../../src/mqtt/login-throttle.js';
 
 describe('LoginThrottle', () => {
-  it('throttles an address after its failures within the window, until the window has passed', () => {
+  it('refuses an address once its failures reach the bound within the window, until it has passed', () => {
     let now = 0;
     const t = new LoginThrottle(3, 60_000, 10_000, () => now);
-    for (let i = 0; i < 2; i++) t.failed('192.0.2.1');
-    expect(t.throttled('192.0.2.1')).toBe(false);
-    t.failed('192.0.2.1');
-    expect(t.throttled('192.0.2.1')).toBe(true);
-    expect(t.throttled('192.0.2.2')).toBe(false);
+    const attempt = (address: string, failed: boolean) => {
+      if (!t.begin(address)) return false;
+      t.end(address, failed);
+      return true;
+    };
+    expect([attempt('a', true), attempt('a', true), attempt('a', true)]).toEqual([true, true, true]);
+    expect(attempt('a', false)).toBe(false);
+    expect(attempt('b', false)).toBe(true);
     now = 60_001;
-    expect(t.throttled('192.0.2.1')).toBe(false);
+    expect(attempt('a', false)).toBe(true);
     // Failures spread wider than the window never add up.
     for (let i = 0; i < 5; i++) {
-      t.failed('192.0.2.3');
-      t.failed('192.0.2.3');
+      expect(attempt('c', true)).toBe(true);
+      expect(attempt('c', true)).toBe(true);
       now += 61_000;
     }
-    expect(t.throttled('192.0.2.3')).toBe(false);
-    expect(t.throttled(undefined)).toBe(false);
   });
 
-  it('remembers a bounded number of addresses, forgetting the oldest', () => {
+  it('counts logins still being checked, so a burst sent at once is held to the bound', () => {
+    const t = new LoginThrottle(3, 60_000, 10_000, () => 0);
+    const started = Array.from({ length: 5 }, () => t.begin('burst'));
+    expect(started).toEqual([true, true, true, false, false]);
+    for (let i = 0; i < 3; i++) t.end('burst', true);
+    expect(t.begin('burst')).toBe(false);
+  });
+
+  it('forgets an address whose logins all succeeded, and remembers a bounded number', () => {
     const t = new LoginThrottle(1, 60_000, 2, () => 0);
-    t.failed('a');
-    t.failed('b');
-    t.failed('c');
-    expect([t.throttled('a'), t.throttled('b'), t.throttled('c')]).toEqual([false, true, true]);
+    for (const address of ['a', 'b', 'c']) {
+      expect(t.begin(address)).toBe(true);
+      t.end(address, true);
+    }
+    expect([t.begin('b'), t.begin('c')]).toEqual([false, false]);
+    // `a` was the oldest of three: forgotten.
+    expect(t.begin('a')).toBe(true);
+    t.end('a', false);
+    // A login that succeeded leaves nothing behind.
+    expect(t.begin('a')).toBe(true);
   });
 });
