@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Device } from '@drm/protocol';
 import { insertJob } from '../../src/modules/jobs/repo.js';
 import { applyTargetTransition, recomputeJobStatus } from '../../src/modules/jobs/state.js';
+import { gate } from '../helpers/gate.js';
 import { createTestHub, type TestHub, type TestUser } from '../helpers/hub.js';
 
 let hub: TestHub;
@@ -501,14 +502,8 @@ describe('deleting devices', () => {
       const snmp = { version: '2c', credentialId: s.community };
       const kept = await create(s, { name: 'kept', address: '192.0.2.1', snmp });
       const gone = await create(s, { name: 'gone', address: '192.0.2.2', snmp });
-      let created = () => {};
-      const inserted = new Promise<void>((resolve) => {
-        created = resolve;
-      });
-      let commit = () => {};
-      const committing = new Promise<void>((resolve) => {
-        commit = resolve;
-      });
+      const inserted = gate();
+      const committing = gate();
       // A job with both devices, inserted but not committed while the delete starts.
       const job = hub.db.withTenant(s.tenantId, async (q) => {
         const j = await insertJob(q, s.tenantId, {
@@ -518,14 +513,14 @@ describe('deleting devices', () => {
           createdBy: null,
           expiresInSeconds: 3600,
         });
-        created();
-        await committing;
+        inserted.open();
+        await committing.opened;
         return j.id;
       });
-      await inserted;
+      await inserted.opened;
       const deleting = hub.call(s.operator.token, 'DELETE', `${s.base}/devices/${gone.id}`);
       await new Promise((r) => setTimeout(r, 300));
-      commit();
+      committing.open();
       const jobId = await job;
       expect((await deleting).statusCode).toBe(204);
       const { total, recount } = await hub.db.withTenant(s.tenantId, async (q) => {

@@ -3,6 +3,7 @@ import { EnrollmentToken, EnrollmentTokenCreated, EnrollResponse } from '@drm/pr
 import { ENROLL_FAILURE_LIMIT } from '../../src/modules/enrollment/enroll-routes.js';
 import { agentMqttUrl, hostOf } from '../../src/modules/enrollment/mqtt-url.js';
 import { hashToken } from '../../src/security/tokens.js';
+import { gate } from '../helpers/gate.js';
 import { createTestHub, type Role, type TestHub, type TestUser } from '../helpers/hub.js';
 
 let hub: TestHub;
@@ -194,19 +195,17 @@ describe('enrollment flow', () => {
     const { token, id } = await makeToken(s);
     // Holding the token's row lock keeps both requests in flight until both have reached the
     // database (on PostgreSQL; PGlite serialises transactions, so there it only delays them).
-    let locked!: () => void;
-    let release!: () => void;
-    const lockHeld = new Promise<void>((resolve) => (locked = resolve));
-    const released = new Promise<void>((resolve) => (release = resolve));
+    const locked = gate();
+    const released = gate();
     const holder = hub.db.asOwner(async (q) => {
       await q.query('SELECT id FROM enrollment_tokens WHERE id = $1 FOR UPDATE', [id]);
-      locked();
-      await released;
+      locked.open();
+      await released.opened;
     });
-    await lockHeld;
+    await locked.opened;
     const racing = Promise.all([enroll(token, 'racer-a'), enroll(token, 'racer-b')]);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    release();
+    released.open();
     await holder;
     const results = await racing;
     expect(results.map((r) => r.statusCode).sort()).toEqual([201, 401]);

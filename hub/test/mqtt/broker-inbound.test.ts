@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_TO_HUB, type AgentToHubChannel, MAX_MESSAGE_BYTES } from '@drm/protocol';
+import { gate } from '../helpers/gate.js';
 import { MAX_HANDLING_BYTES_PER_AGENT, MAX_HANDLING_PER_AGENT } from '../../src/mqtt/inbound.js';
 import type { InboundContext } from '../../src/mqtt/types.js';
 import {
@@ -27,12 +28,9 @@ interface Seen {
 
 let hub: MqttTestHub;
 const seen: Seen[] = [];
-/** config-ack messages with `error: 'hold'` wait in their handler until `release()`. */
+/** config-ack messages with `error: 'hold'` wait in their handler until `holding` opens. */
 let held = 0;
-let release: () => void = () => {};
-let gate = new Promise<void>((resolve) => {
-  release = resolve;
-});
+let holding = gate();
 const clients: MqttClient[] = [];
 const HANDLED = AGENT_TO_HUB.filter((c) => c !== 'status'); // status belongs to presence
 
@@ -76,7 +74,7 @@ beforeAll(async () => {
       if (channel === 'config-ack' && body.error === 'reject') await Promise.reject(new Error('async bug'));
       if (channel === 'config-ack' && body.error === 'hold') {
         held += 1;
-        await gate;
+        await holding.opened;
         held -= 1;
         return;
       }
@@ -255,11 +253,9 @@ describe('a flood from one agent', () => {
     await otherClient.publishAsync(topicOf(other, 'config-ack'), validFor(other, 'config-ack'), { qos: 1 });
     expect(await until(() => seen.some((s) => s.ctx.agentId === other.agentId))).toBe(true);
     // Once its handlers finish, the flooder's next message is handled again.
-    release();
+    holding.open();
     expect(await until(() => held === 0)).toBe(true);
-    gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    holding = gate();
     await client.publishAsync(topicOf(flooder, 'config-ack'), validFor(flooder, 'config-ack'), { qos: 1 });
     expect(await until(() => seen.some((s) => s.ctx.agentId === flooder.agentId))).toBe(true);
     expect(client.connected).toBe(true);
@@ -280,11 +276,9 @@ describe('a flood of big messages from one agent', () => {
       await until(async () => (await invalidCount('config-ack', 'busy')) === busyBefore + sent - room),
     ).toBe(true);
     expect(held).toBe(room);
-    release();
+    holding.open();
     expect(await until(() => held === 0)).toBe(true);
-    gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
+    holding = gate();
   });
 });
 

@@ -5,6 +5,7 @@ import { messageFor, type ResultAck, uuidv7 } from '@drm/protocol';
 import type { Db, Queryable } from '../../src/db/types.js';
 import { recomputeJobStatus } from '../../src/modules/jobs/state.js';
 import { registerIngestion } from '../../src/mqtt/ingest.js';
+import { gate } from '../helpers/gate.js';
 import { createTestHub, type TestHub } from '../helpers/hub.js';
 import {
   FakeMqttHub,
@@ -533,23 +534,17 @@ describe('results', () => {
     async () => {
       const f = await fixture();
       const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.otherDev]);
-      let locked = () => {};
-      const isLocked = new Promise<void>((resolve) => {
-        locked = resolve;
-      });
-      let release = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const locked = gate();
+      const released = gate();
       const holder = hub.db.withTenant(f.tenantId, async (q) => {
         await q.query('SELECT 1 FROM job_targets WHERE job_id = $1 AND device_id = $2 FOR UPDATE', [
           jobId,
           f.otherDev,
         ]);
-        locked();
-        await released;
+        locked.open();
+        await released.opened;
       });
-      await isLocked;
+      await locked.opened;
       try {
         const mine = result(jobId, f.snmpDev);
         const misrouted = result(jobId, f.otherDev);
@@ -561,7 +556,7 @@ describe('results', () => {
         expect(outcome).toBe('stored');
         expect(lastAck(f.agentA)).toMatchObject({ committed: [mine.id], rejected: [{ id: misrouted.id }] });
       } finally {
-        release();
+        released.open();
         await holder;
       }
     },
@@ -575,10 +570,7 @@ describe('results', () => {
       const jobId = await queueJob(hub.db, f.tenantId, [f.snmpDev, f.v3Dev]);
       const db = hub.db;
       let arrived = 0;
-      let release = () => {};
-      const together = new Promise<void>((resolve) => {
-        release = resolve;
-      });
+      const together = gate();
       // Holds each batch just before it touches the job row (to recount it, or to move it on by
       // the targets that ended), until both are there: each has then stored its result.
       const overlapping: Db = {
@@ -592,8 +584,8 @@ describe('results', () => {
                 if (!held && /FROM jobs WHERE tenant_id = \$1 AND id = \$2|^\s*UPDATE jobs SET/.test(sql)) {
                   held = true;
                   arrived += 1;
-                  if (arrived === 2) release();
-                  await Promise.race([together, new Promise((r) => setTimeout(r, 3_000))]);
+                  if (arrived === 2) together.open();
+                  await Promise.race([together.opened, new Promise((r) => setTimeout(r, 3_000))]);
                 }
                 return q.query(sql, params);
               },
@@ -646,23 +638,17 @@ describe('results', () => {
     change: [sql: string, params: unknown[]] | ((q: Queryable) => Promise<unknown>),
     deliver: () => Promise<unknown>,
   ): Promise<void> {
-    let release!: () => void;
-    const held = new Promise<void>((r) => {
-      release = r;
-    });
-    let changed!: () => void;
-    const isChanged = new Promise<void>((r) => {
-      changed = r;
-    });
+    const held = gate();
+    const changed = gate();
     const other = hub.db.withTenant(tenantId, async (q) => {
       await (typeof change === 'function' ? change(q) : q.query(...change));
-      changed();
-      await held;
+      changed.open();
+      await held.opened;
     });
-    await isChanged;
+    await changed.opened;
     const delivery = deliver();
     await new Promise((r) => setTimeout(r, 300));
-    release();
+    held.open();
     await other;
     await delivery;
   }
