@@ -37,9 +37,8 @@ const EventRow = z
  * Traps and informs received, oldest first, until the hub acks them (after its commit).
  *
  * Bound: at most `max` events and `maxBytes` bytes of their JSON. An append to a full queue
- * deletes the oldest events first: a
- * trap storm while the uplink is down keeps the most recent picture of the network, which is
- * what an operator reads when it comes back. Every event deleted for room is counted,
+ * deletes the oldest events first: a trap storm while the uplink is down keeps the most recent
+ * picture of the network, which is what an operator reads when it comes back. Every event deleted for room is counted,
  * persistently, and the count survives restarts like the outbox's.
  */
 export class EventQueue {
@@ -47,7 +46,6 @@ export class EventQueue {
   readonly #totals: Database.Statement<[], unknown>;
   readonly #exists: Database.Statement<[string], unknown>;
   readonly #insert: Database.Statement<[string, string, number]>;
-  readonly #dropOldest: Database.Statement<[number]>;
   readonly #dropThrough: Database.Statement<[number]>;
   readonly #sizes: Database.Statement<[], { seq: number; bytes: number }>;
   readonly #countDropped: Database.Statement<[number]>;
@@ -79,9 +77,6 @@ export class EventQueue {
     this.#totals = db.prepare('SELECT count, bytes, dropped FROM event_queue_totals WHERE singleton = 1');
     this.#exists = db.prepare('SELECT 1 FROM event_queue WHERE id = ?');
     this.#insert = db.prepare('INSERT INTO event_queue (id, body, received_at) VALUES (?, ?, ?)');
-    this.#dropOldest = db.prepare(
-      'DELETE FROM event_queue WHERE seq IN (SELECT seq FROM event_queue ORDER BY seq LIMIT ?)',
-    );
     this.#dropThrough = db.prepare('DELETE FROM event_queue WHERE seq <= ?');
     this.#sizes = db.prepare('SELECT seq, length(CAST(body AS BLOB)) AS bytes FROM event_queue ORDER BY seq');
     this.#countDropped = db.prepare(
@@ -106,11 +101,10 @@ export class EventQueue {
       .transaction(() => {
         if (this.#exists.get(parsed.id) !== undefined) return false;
         const totals = this.#readTotals();
-        if (totals.count >= this.max) {
-          dropped = this.#dropOldest.run(totals.count - this.max + 1).changes;
-        }
-        const over = this.#readTotals().bytes + Buffer.byteLength(body) - this.maxBytes;
-        if (over > 0) dropped += this.#dropBytes(over);
+        dropped = this.#makeRoom(
+          totals.count + 1 - this.max,
+          totals.bytes + Buffer.byteLength(body) - this.maxBytes,
+        );
         if (dropped > 0) this.#countDropped.run(dropped);
         this.#insert.run(parsed.id, body, receivedAt);
         return true;
@@ -120,14 +114,20 @@ export class EventQueue {
     return stored;
   }
 
-  /** Deletes the oldest events that together hold at least `bytes`; returns how many went. */
-  #dropBytes(bytes: number): number {
+  /**
+   * Deletes the fewest oldest events that are at least `events` in number and hold at least
+   * `bytes` together (nothing when neither is positive); returns how many went.
+   */
+  #makeRoom(events: number, bytes: number): number {
+    if (events <= 0 && bytes <= 0) return 0;
+    let count = 0;
     let freed = 0;
     let through = 0;
     for (const row of this.#sizes.iterate()) {
+      count += 1;
       freed += row.bytes;
       through = row.seq;
-      if (freed >= bytes) break;
+      if (count >= events && freed >= bytes) break;
     }
     return through > 0 ? this.#dropThrough.run(through).changes : 0;
   }
