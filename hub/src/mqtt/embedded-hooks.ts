@@ -10,10 +10,10 @@ import type { MqttMetrics } from './metrics.js';
 
 export interface HookDeps {
   cache: AuthCache;
-  /** Wrong passwords per remote address; none when absent. */
-  throttle?: LoginThrottle;
+  /** Wrong passwords per remote address. */
+  throttle: LoginThrottle;
   /** The remote address a client connected from, taken when its socket was accepted. */
-  addressOf?: (client: Client) => string;
+  addressOf: (client: Client) => string;
   connections: AgentConnections;
   inbound: InboundDispatcher;
   metrics: MqttMetrics;
@@ -55,19 +55,15 @@ export function brokerHooks(deps: HookDeps): Hooks {
     if (!username || !password)
       return { ok: false, code: BAD_USERNAME_OR_PASSWORD, reason: 'no-credentials' };
     // Taken when the socket was accepted: a socket reset since has no address any more.
-    const address = deps.addressOf?.(client) ?? 'unknown';
-    const { throttle } = deps;
-    if (throttle && !throttle.begin(address)) {
-      return { ok: false, code: SERVER_UNAVAILABLE, reason: 'throttled' };
-    }
-    let agent: Awaited<ReturnType<AuthCache['check']>>;
+    const address = deps.addressOf(client);
+    if (!deps.throttle.begin(address)) return { ok: false, code: SERVER_UNAVAILABLE, reason: 'throttled' };
+    let agent: Awaited<ReturnType<AuthCache['check']>> | undefined;
     try {
       agent = await deps.cache.check(username, password);
-    } catch (err) {
-      throttle?.end(address, false);
-      throw err;
+    } finally {
+      // Still undefined when the check threw, which is not a wrong password.
+      deps.throttle.end(address, agent === null);
     }
-    throttle?.end(address, !agent);
     if (!agent) return { ok: false, code: BAD_USERNAME_OR_PASSWORD, reason: 'bad-credentials' };
     if (agent.revoked) return { ok: false, code: NOT_AUTHORIZED, reason: 'revoked' };
     const who = { tenantId: agent.tenantId, agentId: agent.agentId };
