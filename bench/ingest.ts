@@ -230,10 +230,8 @@ function nextFrom<T extends FromAgentWorker['type']>(
   });
 }
 
-async function rawResults(db: Db, agent: TestAgent, rows: ResultRecord[], width: number): Promise<number> {
-  const chunks = chunked(rows, RAW_BATCH);
-  const start = performance.now();
-  await pool(chunks, width, async (chunk) => {
+async function rawResults(db: Db, agent: TestAgent, rows: ResultRecord[], width: number): Promise<void> {
+  await pool(chunked(rows, RAW_BATCH), width, async (chunk) => {
     await db.withTenant(agent.tenantId, (q) =>
       q.query(
         `INSERT INTO job_results (tenant_id, id, job_id, device_id, agent_id, status, started_at, finished_at,
@@ -256,7 +254,6 @@ async function rawResults(db: Db, agent: TestAgent, rows: ResultRecord[], width:
       ),
     );
   });
-  return performance.now() - start;
 }
 
 /** Wall time and CPU (this process, PostgreSQL) of one side of a run, summed over its turns. */
@@ -332,14 +329,14 @@ interface Sender {
 
 /**
  * Each agent publishes its own rows of `rows` (told apart by device), all agents at once, each
- * from its worker; ms from the start signal to the last agent's last ack. The messages are
- * built and handed to the workers before the clock starts.
+ * from its worker, until the last agent's last ack. The messages are built and handed to the
+ * workers first; `started` marks the start signal, where the clock starts.
  */
 async function publishFromAll(
   senders: Sender[],
   rows: (ResultRecord | SampleRecord)[],
   started: () => void,
-): Promise<number> {
+): Promise<void> {
   await Promise.all(
     senders.map((s) => {
       const mine = new Set(s.devices);
@@ -352,7 +349,6 @@ async function publishFromAll(
     }),
   );
   started();
-  const start = performance.now();
   const done = await Promise.all(
     senders.map((s) => {
       const finished = nextFrom(s.worker!, 'done');
@@ -360,10 +356,8 @@ async function publishFromAll(
       return finished;
     }),
   );
-  const ms = performance.now() - start;
   const committed = done.reduce((n, d) => n + d.committed, 0);
   if (committed !== rows.length) throw new Error(`${committed} of ${rows.length} committed`);
-  return ms;
 }
 
 const setupStart = performance.now();
