@@ -238,47 +238,49 @@ export function createMqttJobDispatcher({
   };
 }
 
+type SweepOptions = { limit?: number; live?: Pick<LiveNotifier, 'jobChanged'> | undefined };
+
+/**
+ * The jobs `find` names in every tenant (system context), up to `limit`, each handled by
+ * `settle` in its own transaction; a job whose `settle` counts something is announced to live
+ * views. Returns the sum of the counts.
+ */
+async function sweepJobs(
+  db: Db,
+  opts: SweepOptions,
+  find: (q: Queryable, limit: number) => Promise<{ tenantId: string; id: string }[]>,
+  settle: (q: Queryable, job: { tenantId: string; id: string }) => Promise<number>,
+): Promise<number> {
+  const jobs = await db.asSystem((q) => find(q, opts.limit ?? 500));
+  let total = 0;
+  for (const job of jobs) {
+    const n = await db.asSystem((q) => settle(q, job));
+    if (n > 0) opts.live?.jobChanged(job.tenantId, job.id);
+    total += n;
+  }
+  return total;
+}
+
 /**
  * Expires the targets of jobs past their deadline in every tenant (system context), up to
  * `limit` jobs per call, each in its own transaction. Returns how many targets expired.
  */
-export async function expireOverdueJobs(
-  db: Db,
-  opts: { limit?: number; live?: Pick<LiveNotifier, 'jobChanged'> | undefined } = {},
-): Promise<number> {
-  const jobs = await db.asSystem((q) => repo.overdueJobs(q, opts.limit ?? 500));
-  let expired = 0;
-  for (const job of jobs) {
-    const n = await db.asSystem(async (q) => {
-      const n = await repo.finishActiveTargets(q, job.tenantId, job.id, 'expired', EXPIRED);
-      await recomputeJobStatus(q, job.tenantId, job.id);
-      return n;
-    });
-    if (n > 0) opts.live?.jobChanged(job.tenantId, job.id);
-    expired += n;
-  }
-  return expired;
+export function expireOverdueJobs(db: Db, opts: SweepOptions = {}): Promise<number> {
+  return sweepJobs(db, opts, repo.overdueJobs, async (q, job) => {
+    const n = await repo.finishActiveTargets(q, job.tenantId, job.id, 'expired', EXPIRED);
+    await recomputeJobStatus(q, job.tenantId, job.id);
+    return n;
+  });
 }
 
 /**
  * Counts again the jobs still active with no active target left (see `strandedJobs`), each in
  * its own transaction under the job-row lock every recount takes; returns how many changed.
  */
-export async function settleStrandedJobs(
-  db: Db,
-  opts: { limit?: number; live?: Pick<LiveNotifier, 'jobChanged'> | undefined } = {},
-): Promise<number> {
-  const jobs = await db.asSystem((q) => repo.strandedJobs(q, opts.limit ?? 500));
-  let settled = 0;
-  for (const job of jobs) {
-    const changed = await db.asSystem(
-      async (q) => (await recomputeJobStatus(q, job.tenantId, job.id))?.changed ?? false,
-    );
-    if (!changed) continue;
-    opts.live?.jobChanged(job.tenantId, job.id);
-    settled += 1;
-  }
-  return settled;
+export function settleStrandedJobs(db: Db, opts: SweepOptions = {}): Promise<number> {
+  return sweepJobs(db, opts, repo.strandedJobs, async (q, job) =>
+    (await recomputeJobStatus(q, job.tenantId, job.id))?.changed ? 1 : 0,
+  );
 }
 
 /**
